@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Top-level Makefile for mvm.
+#
+#   make              build mvm.ko against KDIR
+#   make run          build and run the example in nested QEMU (installs what it needs)
+#   make check        the whole test suite: AMD-V under QEMU, VT-x under Bochs,
+#                     each against mvm and against Debian's KVM
+#   make clean
+#
+# KDIR defaults to the newest installed Debian cloud kernel headers, which is
+# the kernel the nested test rig boots.  On a real host:
+#   make KDIR=/lib/modules/$(uname -r)/build
+
+KVER ?= $(shell ls -d /usr/src/linux-headers-*-cloud-amd64 2>/dev/null | \
+	sed 's|.*/linux-headers-||' | sort -V | tail -n 1)
+KDIR ?= /lib/modules/$(KVER)/build
+
+PWD := $(shell pwd)
+
+.PHONY: all modules clean check run deps
+
+all: modules
+
+modules:
+	@if [ ! -d "$(KDIR)" ]; then \
+		echo "mvm: no kernel build tree at '$(KDIR)'; run 'make deps' or pass KDIR=" >&2; \
+		exit 1; \
+	fi
+	$(MAKE) -C $(KDIR) M=$(PWD) modules
+
+clean:
+	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(PWD) clean; fi
+	$(MAKE) -C tools/testing/selftests/mvm clean
+	rm -rf build
+
+deps:
+	tools/testing/rig/deps.sh
+
+check: deps
+	$(MAKE) modules
+	tools/testing/rig/check.sh
+
+run: deps
+	$(MAKE) modules
+	tools/testing/rig/run.sh

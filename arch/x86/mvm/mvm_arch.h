@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * x86 parts of struct mvm and struct mvm_vcpu (included by mvm_host.h).
+ */
+#ifndef __MVM_ARCH_H
+#define __MVM_ARCH_H
+
+#include <linux/types.h>
+#include <linux/kvm.h>
+#include <asm/fpu/api.h>
+#include <asm/kvm_vcpu_regs.h>
+
+struct mvm_vcpu;
+
+/* Index into mvm_vcpu_arch.regs[]; the entry assembly relies on it. */
+enum mvm_reg {
+	MVM_REG_RAX = __VCPU_REGS_RAX,
+	MVM_REG_RCX = __VCPU_REGS_RCX,
+	MVM_REG_RDX = __VCPU_REGS_RDX,
+	MVM_REG_RBX = __VCPU_REGS_RBX,
+	MVM_REG_RSP = __VCPU_REGS_RSP,
+	MVM_REG_RBP = __VCPU_REGS_RBP,
+	MVM_REG_RSI = __VCPU_REGS_RSI,
+	MVM_REG_RDI = __VCPU_REGS_RDI,
+	MVM_REG_R8 = __VCPU_REGS_R8,
+	MVM_REG_R9 = __VCPU_REGS_R9,
+	MVM_REG_R10 = __VCPU_REGS_R10,
+	MVM_REG_R11 = __VCPU_REGS_R11,
+	MVM_REG_R12 = __VCPU_REGS_R12,
+	MVM_REG_R13 = __VCPU_REGS_R13,
+	MVM_REG_R14 = __VCPU_REGS_R14,
+	MVM_REG_R15 = __VCPU_REGS_R15,
+	MVM_REG_RIP,
+	NR_MVM_REGS
+};
+
+/*
+ * The nested page tables (NPT or EPT) of one VM.  The walk and the locking
+ * are vendor-neutral (mmu.c); only the entry bits come from the vendor.
+ */
+struct mvm_mmu {
+	u64 *root;			/* top-level table, 4-level walk */
+	phys_addr_t root_hpa;
+	unsigned long nr_pinned;	/* mmu_lock; pages pinned by leaves */
+	unsigned long nr_tables;	/* mmu_lock; table pages allocated */
+};
+
+struct mvm_arch {
+	struct mvm_mmu mmu;
+	u32 tss_addr;			/* KVM_SET_TSS_ADDR, kept for ABI */
+	u64 identity_map_addr;		/* KVM_SET_IDENTITY_MAP_ADDR */
+};
+
+/* A PIO exit in flight to userspace (KVM_EXIT_IO). */
+struct mvm_pio {
+	u16 port;
+	u8 size;			/* 1, 2 or 4 */
+	bool in;
+	bool string;
+	bool rep;
+	u32 count;			/* iterations handed to userspace */
+	u64 linear;			/* string: guest linear address of data */
+};
+
+/* An MMIO exit in flight to userspace (KVM_EXIT_MMIO). */
+struct mvm_mmio {
+	gpa_t gpa;
+	u8 len;				/* 1..8 */
+	bool write;
+	u8 reg;				/* destination GPR for reads */
+	u8 dst_size;			/* bytes written to reg (1, 2, 4, 8) */
+	bool sign_extend;		/* MOVSX */
+	u8 insn_len;			/* RIP advance once complete */
+};
+
+struct mvm_vcpu_arch {
+	/*
+	 * Guest GPRs and RIP.  RAX..R15 are always valid here except those
+	 * a vendor keeps in hardware state (SVM: RAX, RSP, RIP in the VMCB;
+	 * VMX: RSP, RIP in the VMCS); for those, regs_avail says whether
+	 * regs[] holds the value and regs_dirty whether it must be written
+	 * back before the next entry.  Use mvm_register_read/write().
+	 */
+	unsigned long regs[NR_MVM_REGS];
+	unsigned long regs_avail;
+	unsigned long regs_dirty;
+
+	u64 apic_base;
+	u64 misc_enable;
+	u64 tsc_offset;
+	u64 tsc_aux;
+	u64 smbase;
+
+	/* CPUID table set by KVM_SET_CPUID2 (vcpu->mutex). */
+	struct kvm_cpuid_entry2 *cpuid_entries;
+	int cpuid_nent;
+
+	struct fpu_guest guest_fpu;
+
+	/* Exception to inject at the next entry. */
+	bool exception_pending;
+	u8 exception_vector;
+	bool exception_has_error_code;
+	u32 exception_error_code;
+
+	/* Completion of an exit that went to userspace (PIO in, MMIO read). */
+	int (*complete_userspace_io)(struct mvm_vcpu *vcpu);
+	struct mvm_pio pio;
+	struct mvm_mmio mmio;
+
+	/* Preallocated table pages for the fault path (no allocation under
+	 * mmu_lock). */
+	void *mmu_page_cache[4];
+	int mmu_page_cache_nr;
+};
+
+#endif /* __MVM_ARCH_H */

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The x86 common layer and the vendor ops table that joins it to the
+ * VT-x (vmx/) and AMD-V (svm/) backends.
+ *
+ * Contract of an exit handler (vendor tables call the common mvm_emulate_*
+ * and mvm_handle_* helpers below): return 1 when the exit was handled in
+ * the kernel and the guest may re-enter, 0 after filling vcpu->run for
+ * userspace, or a negative errno that KVM_RUN returns.
+ */
+#ifndef __ARCH_X86_MVM_X86_H
+#define __ARCH_X86_MVM_X86_H
+
+#include <linux/mvm_host.h>
+#include <asm/desc_defs.h>
+
+struct mvm_x86_ops {
+	const char *name;		/* "vmx" or "svm" */
+	unsigned int vm_size;		/* the vendor's VM struct embeds struct mvm */
+	unsigned int vcpu_size;		/* ... and its vCPU struct struct mvm_vcpu */
+
+	/* Module load/unload: probe capabilities, per-CPU areas. */
+	int (*hardware_setup)(void);
+	void (*hardware_unsetup)(void);
+	/* On this CPU, IRQs off: VMXON / EFER.SVME.  -EBUSY if in use. */
+	int (*hardware_enable)(void);
+	void (*hardware_disable)(void);
+
+	int (*vm_init)(struct mvm *mvm);
+	void (*vm_destroy)(struct mvm *mvm);
+
+	int (*vcpu_create)(struct mvm_vcpu *vcpu);
+	void (*vcpu_free)(struct mvm_vcpu *vcpu);
+	/* Architectural INIT/RESET state into the VMCS/VMCB. */
+	void (*vcpu_reset)(struct mvm_vcpu *vcpu);
+	/* Bind to / release the current physical CPU (preemption off). */
+	void (*vcpu_load)(struct mvm_vcpu *vcpu, int cpu);
+	void (*vcpu_put)(struct mvm_vcpu *vcpu);
+
+	/* Enter the guest and come back at the next exit (IRQs off). */
+	void (*vcpu_run)(struct mvm_vcpu *vcpu);
+	/* Dispatch the exit through the vendor's handler table. */
+	int (*handle_exit)(struct mvm_vcpu *vcpu);
+	/* Flush the guest's TLB entries (nested page tables changed). */
+	void (*flush_tlb)(struct mvm_vcpu *vcpu);
+
+	/* Register state: see mvm_vcpu_arch.regs. */
+	void (*cache_reg)(struct mvm_vcpu *vcpu, enum mvm_reg reg);
+	unsigned long (*get_rflags)(struct mvm_vcpu *vcpu);
+	void (*set_rflags)(struct mvm_vcpu *vcpu, unsigned long rflags);
+	void (*get_segment)(struct mvm_vcpu *vcpu, struct kvm_segment *var,
+			    int seg);
+	void (*set_segment)(struct mvm_vcpu *vcpu,
+			    const struct kvm_segment *var, int seg);
+	void (*get_idt)(struct mvm_vcpu *vcpu, struct desc_ptr *dt);
+	void (*set_idt)(struct mvm_vcpu *vcpu, const struct desc_ptr *dt);
+	void (*get_gdt)(struct mvm_vcpu *vcpu, struct desc_ptr *dt);
+	void (*set_gdt)(struct mvm_vcpu *vcpu, const struct desc_ptr *dt);
+	/* cr is 0, 2, 3 or 4; guest-visible values. */
+	unsigned long (*get_cr)(struct mvm_vcpu *vcpu, int cr);
+	void (*set_cr)(struct mvm_vcpu *vcpu, int cr, unsigned long val);
+	u64 (*get_efer)(struct mvm_vcpu *vcpu);
+	void (*set_efer)(struct mvm_vcpu *vcpu, u64 efer);
+	/* Interrupt shadow (STI / MOV SS blocking) and its clearing. */
+	u32 (*get_interrupt_shadow)(struct mvm_vcpu *vcpu);
+	void (*set_interrupt_shadow)(struct mvm_vcpu *vcpu, u32 mask);
+
+	/*
+	 * MSRs whose state lives in the VMCS/VMCB.  Return 0, or 1 when the
+	 * index is not the vendor's (the common layer then decides: #GP).
+	 */
+	int (*get_msr)(struct mvm_vcpu *vcpu, u32 index, u64 *data);
+	int (*set_msr)(struct mvm_vcpu *vcpu, u32 index, u64 data,
+		       bool host_initiated);
+
+	/* Advance RIP past the instruction that caused the current exit. */
+	void (*skip_instruction)(struct mvm_vcpu *vcpu);
+	/* Queue vcpu->arch.exception_* into the next entry. */
+	void (*inject_exception)(struct mvm_vcpu *vcpu);
+
+	/* Print the VMCS/VMCB to the kernel log (unknown exit, failed entry). */
+	void (*dump_state)(struct mvm_vcpu *vcpu);
+
+	/* Nested page table entry bits (mmu.c builds the tables). */
+	u64 npt_table_bits;		/* a present non-leaf entry */
+	u64 npt_present_mask;		/* an entry is present if any is set */
+	u64 npt_leaf_ro_bits;		/* a present read-only 4K leaf */
+	u64 npt_leaf_writable_bit;	/* added for a writable leaf */
+};
+
+extern const struct mvm_x86_ops *mvm_x86_ops;
+extern struct mvm_x86_ops svm_x86_ops;
+extern struct mvm_x86_ops vmx_x86_ops;
+
+/* Vendor probing at module load: 0 if usable, else -ENODEV and *why set. */
+int svm_probe(const char **why);
+int vmx_probe(const char **why);
+
+#define MVM_REQ_TLB_FLUSH	0
+
+void mvm_make_all_vcpus_request(struct mvm *mvm, int req);
+
+static inline unsigned long mvm_register_read(struct mvm_vcpu *vcpu,
+					      enum mvm_reg reg)
+{
+	if (!test_bit(reg, &vcpu->arch.regs_avail))
+		mvm_x86_ops->cache_reg(vcpu, reg);
+	return vcpu->arch.regs[reg];
+}
+
+static inline void mvm_register_write(struct mvm_vcpu *vcpu,
+				      enum mvm_reg reg, unsigned long val)
+{
+	vcpu->arch.regs[reg] = val;
+	__set_bit(reg, &vcpu->arch.regs_avail);
+	__set_bit(reg, &vcpu->arch.regs_dirty);
+}
+
+static inline unsigned long mvm_rip_read(struct mvm_vcpu *vcpu)
+{
+	return mvm_register_read(vcpu, MVM_REG_RIP);
+}
+
+static inline void mvm_rip_write(struct mvm_vcpu *vcpu, unsigned long val)
+{
+	mvm_register_write(vcpu, MVM_REG_RIP, val);
+}
+
+/* Common exit helpers (x86.c), called from the vendors' handler tables. */
+int mvm_emulate_cpuid(struct mvm_vcpu *vcpu);
+int mvm_emulate_halt(struct mvm_vcpu *vcpu);
+int mvm_emulate_rdmsr(struct mvm_vcpu *vcpu);
+int mvm_emulate_wrmsr(struct mvm_vcpu *vcpu);
+int mvm_emulate_hypercall(struct mvm_vcpu *vcpu);
+int mvm_handle_triple_fault(struct mvm_vcpu *vcpu);
+int mvm_handle_unknown_exit(struct mvm_vcpu *vcpu, u64 reason);
+int mvm_handle_fail_entry(struct mvm_vcpu *vcpu, u64 reason);
+void mvm_inject_gp(struct mvm_vcpu *vcpu, u32 error_code);
+void mvm_inject_ud(struct mvm_vcpu *vcpu);
+
+/*
+ * A PIO instruction trapped.  For a string form, @addr_size (2, 4, 8) and
+ * @seg (VCPU_SREG_*, the source segment of OUTS) describe its operand.
+ */
+int mvm_handle_pio(struct mvm_vcpu *vcpu, u16 port, int size, bool in,
+		   bool string, bool rep, int addr_size, int seg);
+
+/* A nested page fault at @gpa (@write / @fetch: the access). */
+int mvm_handle_gpa_fault(struct mvm_vcpu *vcpu, gpa_t gpa, bool write,
+			 bool fetch);
+
+/*
+ * emulate.c: guest page-table walks (every paging mode) and the MMIO
+ * instruction decoder.  @access is a mask of MVM_ACC_*.  On a guest page
+ * fault they return -EFAULT with the #PF error code in *pf_error (the
+ * caller injects #PF); -EINVAL for an address outside every memslot.
+ */
+#define MVM_ACC_WRITE	(1u << 1)	/* as the #PF error code bits */
+#define MVM_ACC_USER	(1u << 2)
+#define MVM_ACC_FETCH	(1u << 4)
+int mvm_gva_to_gpa(struct mvm_vcpu *vcpu, gva_t gva, u32 access,
+		   gpa_t *gpa, u32 *pf_error);
+int mvm_read_guest_virt(struct mvm_vcpu *vcpu, gva_t gva, void *data,
+			unsigned int len, u32 access, u32 *pf_error);
+int mvm_write_guest_virt(struct mvm_vcpu *vcpu, gva_t gva, const void *data,
+			 unsigned int len, u32 access, u32 *pf_error);
+void mvm_inject_page_fault(struct mvm_vcpu *vcpu, gva_t gva, u32 pf_error);
+/*
+ * The guest touched @gpa outside every memslot: fetch and decode the
+ * instruction at CS:RIP and hand the access to userspace as KVM_EXIT_MMIO
+ * (0), or fail with KVM_EXIT_INTERNAL_ERROR / KVM_INTERNAL_ERROR_EMULATION
+ * (0) carrying the instruction bytes, or inject a fault met while fetching
+ * (1).  A read is completed, and RIP advanced, at the next KVM_RUN.
+ */
+int mvm_emulate_mmio(struct mvm_vcpu *vcpu, gpa_t gpa, bool write);
+
+/* mmu.c */
+int mvm_mmu_init(struct mvm *mvm);
+void mvm_mmu_destroy(struct mvm *mvm);
+void mvm_mmu_zap_gfn_range(struct mvm *mvm, gfn_t start, gfn_t end);
+int mvm_mmu_map_gfn(struct mvm_vcpu *vcpu, struct mvm_memory_slot *slot,
+		    gfn_t gfn, bool write);
+void mvm_mmu_free_page_cache(struct mvm_vcpu *vcpu);
+
+#endif /* __ARCH_X86_MVM_X86_H */

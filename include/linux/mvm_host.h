@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mvm: vendor-neutral core objects shared by virt/mvm and arch/x86/mvm.
+ *
+ * Object lifetime
+ * ---------------
+ * A VM (struct mvm) is reference counted: the VM fd holds one reference and
+ * every vCPU fd holds one more.  vCPUs are only ever freed together with
+ * their VM, when the last reference goes, so the fds may be closed in any
+ * order.  Every open fd also pins the module (file_operations.owner).
+ *
+ * Lock order (outermost first)
+ * ----------------------------
+ *   mvm_lock (global, VM list and hardware-enable count)
+ *     mvm->lock (vCPU creation)
+ *       vcpu->mutex (one ioctl at a time on a vCPU, held across KVM_RUN)
+ *         mvm->slots_lock (memslot updates)
+ *           mvm->srcu (read side: memslot lookups on the fault path)
+ *             mvm->mmu_lock (spinlock: the nested page tables)
+ */
+#ifndef __LINUX_MVM_HOST_H
+#define __LINUX_MVM_HOST_H
+
+#include <linux/types.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/refcount.h>
+#include <linux/srcu.h>
+#include <linux/list.h>
+#include <linux/kvm.h>
+
+#include "mvm_arch.h"
+
+#define MVM_API_VERSION		12
+
+/* Limits reported through KVM_CHECK_EXTENSION. */
+#define MVM_MAX_VCPUS		64	/* KVM_CAP_MAX_VCPUS, KVM_CAP_NR_VCPUS */
+#define MVM_MAX_VCPU_IDS	1024	/* KVM_CAP_MAX_VCPU_ID */
+#define MVM_USER_MEM_SLOTS	256	/* KVM_CAP_NR_MEMSLOTS */
+
+/* vCPU mmap layout, as KVM's: page 0 is struct kvm_run, page 1 PIO data. */
+#define MVM_VCPU_MMAP_PAGES	2
+
+typedef u64 gpa_t;
+typedef u64 gfn_t;
+typedef u64 gva_t;
+
+/*
+ * One guest-physical memory region backed by host user memory.  Immutable
+ * once published: an update builds a new struct mvm_memslots.
+ */
+struct mvm_memory_slot {
+	u32 id;				/* kvm_userspace_memory_region.slot */
+	u32 flags;			/* KVM_MEM_* */
+	gfn_t base_gfn;
+	unsigned long npages;
+	unsigned long userspace_addr;
+};
+
+/*
+ * The VM's slot set, published with rcu_assign_pointer() under
+ * mvm->slots_lock and read under srcu_read_lock(&mvm->srcu).
+ * slots[] is sorted by base_gfn (they never overlap) so a lookup is a
+ * binary search; id_to_index[] finds a slot by its id.
+ */
+struct mvm_memslots {
+	int nr;
+	struct mvm_memory_slot slots[MVM_USER_MEM_SLOTS];
+};
+
+struct mvm_vcpu;
+
+struct mvm {
+	struct list_head vm_list;	/* mvm_lock */
+	struct mm_struct *mm;		/* creator's mm, mmgrab()ed */
+	refcount_t users;		/* VM fd + one per vCPU fd */
+
+	struct mutex lock;		/* vCPU creation */
+	int created_vcpus;		/* lock */
+	atomic_t online_vcpus;		/* vcpus[0..online-1] are valid */
+	struct mvm_vcpu *vcpus[MVM_MAX_VCPUS]; /* lock; readers use online_vcpus */
+
+	struct mutex slots_lock;	/* serializes memslot updates */
+	struct mvm_memslots __rcu *memslots; /* srcu */
+	struct srcu_struct srcu;
+	spinlock_t mmu_lock;		/* the nested page tables */
+
+	struct mvm_arch arch;
+};
+
+struct mvm_vcpu_stat {
+	u64 exits;
+	u64 halt_exits;
+	u64 io_exits;
+	u64 mmio_exits;
+	u64 signal_exits;
+};
+
+struct mvm_vcpu {
+	struct mvm *mvm;
+	u32 vcpu_id;			/* userspace's id (APIC id) */
+	int vcpu_idx;			/* index in mvm->vcpus[] */
+
+	struct mutex mutex;		/* one ioctl at a time, held in KVM_RUN */
+	struct kvm_run *run;		/* page 0 of the vCPU mmap */
+	void *pio_data;			/* page 1 of the vCPU mmap */
+
+	int cpu;			/* physical CPU while loaded, else -1 */
+	unsigned long requests;		/* MVM_REQ_* bits, atomic bitops */
+
+	struct mvm_vcpu_stat stat;	/* vcpu->mutex */
+	struct mvm_vcpu_arch arch;
+};
+
+/* virt/mvm/memslot.c */
+int mvm_set_memory_region(struct mvm *mvm,
+			  const struct kvm_userspace_memory_region *mem);
+void mvm_free_memslots(struct mvm *mvm);
+struct mvm_memory_slot *mvm_gfn_to_memslot(struct mvm *mvm, gfn_t gfn);
+int mvm_read_guest(struct mvm *mvm, gpa_t gpa, void *data, unsigned long len);
+int mvm_write_guest(struct mvm *mvm, gpa_t gpa, const void *data,
+		    unsigned long len);
+
+static inline unsigned long mvm_gfn_to_hva(const struct mvm_memory_slot *slot,
+					   gfn_t gfn)
+{
+	return slot->userspace_addr + ((gfn - slot->base_gfn) << PAGE_SHIFT);
+}
+
+static inline struct mvm_memslots *mvm_memslots(struct mvm *mvm)
+{
+	return srcu_dereference_check(mvm->memslots, &mvm->srcu,
+				      lockdep_is_held(&mvm->slots_lock));
+}
+
+/* virt/mvm/mvm_main.c */
+extern char *mvm_devname;
+
+/*
+ * Architecture hooks called by virt/mvm.  arch/x86/mvm/x86.c implements
+ * them on top of the vendor ops table.
+ */
+int mvm_arch_init(void);
+void mvm_arch_exit(void);
+int mvm_arch_check_extension(struct mvm *mvm, long ext);
+long mvm_arch_dev_ioctl(unsigned int ioctl, unsigned long arg);
+int mvm_arch_hardware_enable_all(void);
+void mvm_arch_hardware_disable_all(void);
+int mvm_arch_vm_init(struct mvm *mvm);
+void mvm_arch_vm_destroy(struct mvm *mvm);
+long mvm_arch_vm_ioctl(struct mvm *mvm, unsigned int ioctl,
+		       unsigned long arg);
+int mvm_arch_vcpu_create(struct mvm_vcpu *vcpu);
+void mvm_arch_vcpu_free(struct mvm_vcpu *vcpu);
+long mvm_arch_vcpu_ioctl(struct mvm_vcpu *vcpu, unsigned int ioctl,
+			 unsigned long arg);
+int mvm_arch_vcpu_run(struct mvm_vcpu *vcpu);
+/* A memslot was deleted or moved: drop its mappings and page pins. */
+void mvm_arch_flush_memslot(struct mvm *mvm,
+			    const struct mvm_memory_slot *slot);
+
+#endif /* __LINUX_MVM_HOST_H */
