@@ -27,6 +27,7 @@
 #include <linux/refcount.h>
 #include <linux/srcu.h>
 #include <linux/list.h>
+#include <linux/preempt.h>
 #include <linux/kvm.h>
 
 #include "mvm_arch.h"
@@ -41,9 +42,8 @@
 /* vCPU mmap layout, as KVM's: page 0 is struct kvm_run, page 1 PIO data. */
 #define MVM_VCPU_MMAP_PAGES	2
 
-typedef u64 gpa_t;
-typedef u64 gfn_t;
-typedef u64 gva_t;
+/* gpa_t, gfn_t, gva_t, hpa_t: the kernel's own names for these. */
+#include <linux/kvm_types.h>
 
 /*
  * One guest-physical memory region backed by host user memory.  Immutable
@@ -88,6 +88,10 @@ struct mvm {
 	struct mvm_arch arch;
 };
 
+/* vcpu->mode: whether a kick must interrupt the guest with an IPI. */
+#define MVM_OUTSIDE_GUEST_MODE	0
+#define MVM_IN_GUEST_MODE	1
+
 struct mvm_vcpu_stat {
 	u64 exits;
 	u64 halt_exits;
@@ -106,6 +110,8 @@ struct mvm_vcpu {
 	void *pio_data;			/* page 1 of the vCPU mmap */
 
 	int cpu;			/* physical CPU while loaded, else -1 */
+	struct preempt_notifier preempt_notifier; /* reloads on migration */
+	int mode;			/* MVM_*_GUEST_MODE, see mvm_vcpu_kick() */
 	unsigned long requests;		/* MVM_REQ_* bits, atomic bitops */
 
 	struct mvm_vcpu_stat stat;	/* vcpu->mutex */
@@ -146,11 +152,15 @@ int mvm_arch_check_extension(struct mvm *mvm, long ext);
 long mvm_arch_dev_ioctl(unsigned int ioctl, unsigned long arg);
 int mvm_arch_hardware_enable_all(void);
 void mvm_arch_hardware_disable_all(void);
+struct mvm *mvm_arch_alloc_vm(void);
+void mvm_arch_free_vm(struct mvm *mvm);
 int mvm_arch_vm_init(struct mvm *mvm);
 void mvm_arch_vm_destroy(struct mvm *mvm);
 long mvm_arch_vm_ioctl(struct mvm *mvm, unsigned int ioctl,
 		       unsigned long arg);
+struct mvm_vcpu *mvm_arch_alloc_vcpu(void);
 int mvm_arch_vcpu_create(struct mvm_vcpu *vcpu);
+/* Undoes mvm_arch_vcpu_create() and frees the vCPU struct. */
 void mvm_arch_vcpu_free(struct mvm_vcpu *vcpu);
 long mvm_arch_vcpu_ioctl(struct mvm_vcpu *vcpu, unsigned int ioctl,
 			 unsigned long arg);

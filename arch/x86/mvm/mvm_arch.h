@@ -7,6 +7,7 @@
 
 #include <linux/types.h>
 #include <linux/kvm.h>
+#include <linux/kvm_types.h>
 #include <asm/fpu/api.h>
 #include <asm/kvm_vcpu_regs.h>
 
@@ -35,6 +36,23 @@ enum mvm_reg {
 };
 
 /*
+ * Segment register numbers, as KVM's (the same order as the SDM's segment
+ * register encoding).  entry_work.c also sees KVM's own definition.
+ */
+#ifndef _ASM_X86_KVM_HOST_H
+enum {
+	VCPU_SREG_ES,
+	VCPU_SREG_CS,
+	VCPU_SREG_SS,
+	VCPU_SREG_DS,
+	VCPU_SREG_FS,
+	VCPU_SREG_GS,
+	VCPU_SREG_TR,
+	VCPU_SREG_LDTR,
+};
+#endif
+
+/*
  * The nested page tables (NPT or EPT) of one VM.  The walk and the locking
  * are vendor-neutral (mmu.c); only the entry bits come from the vendor.
  */
@@ -58,6 +76,7 @@ struct mvm_pio {
 	bool in;
 	bool string;
 	bool rep;
+	u8 addr_size;			/* string: 2, 4 or 8 */
 	u32 count;			/* iterations handed to userspace */
 	u64 linear;			/* string: guest linear address of data */
 };
@@ -90,6 +109,10 @@ struct mvm_vcpu_arch {
 	u64 tsc_offset;
 	u64 tsc_aux;
 	u64 smbase;
+	u64 xcr0;			/* guest XCR0, switched around entry */
+	u64 cr8;			/* TPR as userspace sees it (no APIC) */
+	bool ran_once;			/* CPUID is frozen after the first run */
+	void *entry_work_shim;		/* see entry_work.c */
 
 	/* CPUID table set by KVM_SET_CPUID2 (vcpu->mutex). */
 	struct kvm_cpuid_entry2 *cpuid_entries;

@@ -98,6 +98,17 @@ int vmx_probe(const char **why);
 
 #define MVM_REQ_TLB_FLUSH	0
 
+/* entry_work.c */
+int mvm_entry_work_init(struct mvm_vcpu *vcpu);
+void mvm_entry_work_free(struct mvm_vcpu *vcpu);
+int mvm_handle_entry_work(struct mvm_vcpu *vcpu);
+bool mvm_entry_work_pending(void);
+
+/* hw.c */
+int mvm_hw_init(void);
+void mvm_hw_exit(void);
+bool mvm_hw_enabled_this_cpu(void);
+
 void mvm_make_all_vcpus_request(struct mvm *mvm, int req);
 
 static inline unsigned long mvm_register_read(struct mvm_vcpu *vcpu,
@@ -133,6 +144,8 @@ int mvm_emulate_rdmsr(struct mvm_vcpu *vcpu);
 int mvm_emulate_wrmsr(struct mvm_vcpu *vcpu);
 int mvm_emulate_hypercall(struct mvm_vcpu *vcpu);
 int mvm_handle_triple_fault(struct mvm_vcpu *vcpu);
+/* XSETBV: validates ECX/EDX:EAX against what the guest may enable (#GP). */
+int mvm_emulate_xsetbv(struct mvm_vcpu *vcpu);
 int mvm_handle_unknown_exit(struct mvm_vcpu *vcpu, u64 reason);
 int mvm_handle_fail_entry(struct mvm_vcpu *vcpu, u64 reason);
 void mvm_inject_gp(struct mvm_vcpu *vcpu, u32 error_code);

@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mvm: the device, VM and vCPU file descriptors (vendor-neutral).
+ *
+ * The ioctl ABI is KVM's (<linux/kvm.h>); the errno of every error path
+ * follows virt/kvm/kvm_main.c in Linux 6.1 so that KVM programs see the
+ * same answers.  See Documentation/virt/mvm/api.rst for the differences.
+ */
+#define pr_fmt(fmt) "mvm: " fmt
+
+#include <linux/module.h>
+#include <linux/miscdevice.h>
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/namei.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/mvm_host.h>
+
+MODULE_AUTHOR("mvm developers");
+MODULE_DESCRIPTION("mvm: a minimal KVM-compatible hypervisor for x86");
+MODULE_LICENSE("GPL");
+
+char *mvm_devname = "mvm";
+module_param_named(devname, mvm_devname, charp, 0444);
+MODULE_PARM_DESC(devname, "name of the device node (default mvm; kvm for /dev/kvm)");
+
+/* KVM's fixed misc minor, used when we stand in for /dev/kvm. */
+#define MVM_KVM_MINOR	232
+
+static const struct file_operations mvm_vm_fops;
+static const struct file_operations mvm_vcpu_fops;
+
+/* ------------------------------------------------------------------ */
+/* VM lifetime                                                          */
+
+static void mvm_destroy_vm(struct mvm *mvm)
+{
+	int i;
+
+	for (i = 0; i < atomic_read(&mvm->online_vcpus); i++) {
+		struct mvm_vcpu *vcpu = mvm->vcpus[i];
+		struct kvm_run *run = vcpu->run;
+		void *pio_data = vcpu->pio_data;
+
+		mvm->vcpus[i] = NULL;
+		mvm_arch_vcpu_free(vcpu);
+		free_page((unsigned long)run);
+		free_page((unsigned long)pio_data);
+	}
+	mvm_arch_vm_destroy(mvm);
+	mvm_free_memslots(mvm);
+	cleanup_srcu_struct(&mvm->srcu);
+	mmdrop(mvm->mm);
+	mvm_arch_free_vm(mvm);
+	mvm_arch_hardware_disable_all();
+}
+
+static void mvm_get_vm(struct mvm *mvm)
+{
+	refcount_inc(&mvm->users);
+}
+
+static void mvm_put_vm(struct mvm *mvm)
+{
+	if (refcount_dec_and_test(&mvm->users))
+		mvm_destroy_vm(mvm);
+}
+
+static struct mvm *mvm_create_vm(unsigned long type)
+{
+	struct mvm *mvm;
+	int r;
+
+	/* x86 KVM has one VM type, 0 (kvm_arch_init_vm()). */
+	if (type)
+		return ERR_PTR(-EINVAL);
+
+	mvm = mvm_arch_alloc_vm();
+	if (!mvm)
+		return ERR_PTR(-ENOMEM);
+
+	mutex_init(&mvm->lock);
+	mutex_init(&mvm->slots_lock);
+	spin_lock_init(&mvm->mmu_lock);
+	refcount_set(&mvm->users, 1);
+	mvm->mm = current->mm;
+	mmgrab(mvm->mm);
+
+	r = init_srcu_struct(&mvm->srcu);
+	if (r)
+		goto out_mm;
+
+	mvm->memslots = kvzalloc(sizeof(struct mvm_memslots), GFP_KERNEL_ACCOUNT);
+	if (!mvm->memslots) {
+		r = -ENOMEM;
+		goto out_srcu;
+	}
+
+	/* Before any VMCS/VMCB exists: -EBUSY if another hypervisor owns VMX/SVM. */
+	r = mvm_arch_hardware_enable_all();
+	if (r)
+		goto out_slots;
+
+	r = mvm_arch_vm_init(mvm);
+	if (r)
+		goto out_hw;
+
+	return mvm;
+
+out_hw:
+	mvm_arch_hardware_disable_all();
+out_slots:
+	kvfree(rcu_dereference_protected(mvm->memslots, 1));
+out_srcu:
+	cleanup_srcu_struct(&mvm->srcu);
+out_mm:
+	mmdrop(mvm->mm);
+	mvm_arch_free_vm(mvm);
+	return ERR_PTR(r);
+}
+
+static int mvm_dev_ioctl_create_vm(unsigned long type)
+{
+	struct mvm *mvm;
+	int fd;
+
+	mvm = mvm_create_vm(type);
+	if (IS_ERR(mvm))
+		return PTR_ERR(mvm);
+
+	fd = anon_inode_getfd("mvm-vm", &mvm_vm_fops, mvm, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		mvm_put_vm(mvm);
+	return fd;
+}
+
+/* ------------------------------------------------------------------ */
+/* vCPU fd                                                              */
+
+static vm_fault_t mvm_vcpu_fault(struct vm_fault *vmf)
+{
+	struct mvm_vcpu *vcpu = vmf->vma->vm_file->private_data;
+	struct page *page;
+
+	if (vmf->pgoff == 0)
+		page = virt_to_page(vcpu->run);
+	else if (vmf->pgoff == KVM_PIO_PAGE_OFFSET)
+		page = virt_to_page(vcpu->pio_data);
+	else
+		return VM_FAULT_SIGBUS;
+
+	get_page(page);
+	vmf->page = page;
+	return 0;
+}
+
+static const struct vm_operations_struct mvm_vcpu_vm_ops = {
+	.fault = mvm_vcpu_fault,
+};
+
+static int mvm_vcpu_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	vma->vm_ops = &mvm_vcpu_vm_ops;
+	return 0;
+}
+
+static int mvm_vcpu_release(struct inode *inode, struct file *filp)
+{
+	struct mvm_vcpu *vcpu = filp->private_data;
+
+	mvm_put_vm(vcpu->mvm);
+	return 0;
+}
+
+static long mvm_vcpu_ioctl(struct file *filp, unsigned int ioctl,
+			   unsigned long arg)
+{
+	struct mvm_vcpu *vcpu = filp->private_data;
+	long r;
+
+	/* A vCPU belongs to the address space that created its VM. */
+	if (vcpu->mvm->mm != current->mm)
+		return -EIO;
+	if (unlikely(_IOC_TYPE(ioctl) != KVMIO))
+		return -EINVAL;
+
+	if (mutex_lock_killable(&vcpu->mutex))
+		return -EINTR;
+
+	switch (ioctl) {
+	case KVM_RUN:
+		r = -EINVAL;
+		if (arg)
+			break;
+		r = mvm_arch_vcpu_run(vcpu);
+		break;
+	default:
+		r = mvm_arch_vcpu_ioctl(vcpu, ioctl, arg);
+		break;
+	}
+
+	mutex_unlock(&vcpu->mutex);
+	return r;
+}
+
+static const struct file_operations mvm_vcpu_fops = {
+	.owner		= THIS_MODULE,
+	.release	= mvm_vcpu_release,
+	.unlocked_ioctl	= mvm_vcpu_ioctl,
+	.compat_ioctl	= mvm_vcpu_ioctl,
+	.mmap		= mvm_vcpu_mmap,
+	.llseek		= noop_llseek,
+};
+
+static struct mvm_vcpu *mvm_get_vcpu_by_id(struct mvm *mvm, u32 id)
+{
+	int i;
+
+	lockdep_assert_held(&mvm->lock);
+	for (i = 0; i < atomic_read(&mvm->online_vcpus); i++)
+		if (mvm->vcpus[i]->vcpu_id == id)
+			return mvm->vcpus[i];
+	return NULL;
+}
+
+static int mvm_vm_ioctl_create_vcpu(struct mvm *mvm, unsigned long id)
+{
+	struct mvm_vcpu *vcpu;
+	char name[32];
+	int r, idx;
+
+	/* Same checks, in the same order, as kvm_vm_ioctl_create_vcpu(). */
+	if (id >= MVM_MAX_VCPU_IDS)
+		return -EINVAL;
+
+	mutex_lock(&mvm->lock);
+	if (mvm->created_vcpus >= MVM_MAX_VCPUS) {
+		mutex_unlock(&mvm->lock);
+		return -EINVAL;
+	}
+	mvm->created_vcpus++;
+	mutex_unlock(&mvm->lock);
+
+	r = -ENOMEM;
+	vcpu = mvm_arch_alloc_vcpu();
+	if (!vcpu)
+		goto out_count;
+	vcpu->mvm = mvm;
+	vcpu->vcpu_id = id;
+	vcpu->cpu = -1;
+	mutex_init(&vcpu->mutex);
+
+	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	vcpu->pio_data = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!vcpu->run || !vcpu->pio_data)
+		goto out_free_pages;
+
+	r = mvm_arch_vcpu_create(vcpu);
+	if (r)
+		goto out_free_pages;
+
+	mutex_lock(&mvm->lock);
+	if (mvm_get_vcpu_by_id(mvm, id)) {
+		r = -EEXIST;
+		goto out_unlock_destroy;
+	}
+
+	idx = atomic_read(&mvm->online_vcpus);
+	vcpu->vcpu_idx = idx;
+	mvm->vcpus[idx] = vcpu;
+
+	/* The vCPU fd holds a reference on the VM: any close order works. */
+	mvm_get_vm(mvm);
+	snprintf(name, sizeof(name), "mvm-vcpu:%lu", id);
+	r = anon_inode_getfd(name, &mvm_vcpu_fops, vcpu, O_RDWR | O_CLOEXEC);
+	if (r < 0) {
+		mvm->vcpus[idx] = NULL;
+		refcount_dec(&mvm->users);
+		goto out_unlock_destroy;
+	}
+
+	/* Publish vcpus[idx] before the count that makes it visible. */
+	smp_wmb();
+	atomic_inc(&mvm->online_vcpus);
+	mutex_unlock(&mvm->lock);
+	return r;
+
+out_unlock_destroy:
+	mutex_unlock(&mvm->lock);
+	free_page((unsigned long)vcpu->run);
+	free_page((unsigned long)vcpu->pio_data);
+	mvm_arch_vcpu_free(vcpu);
+	goto out_count;
+out_free_pages:
+	free_page((unsigned long)vcpu->run);
+	free_page((unsigned long)vcpu->pio_data);
+	kfree(vcpu);
+out_count:
+	mutex_lock(&mvm->lock);
+	mvm->created_vcpus--;
+	mutex_unlock(&mvm->lock);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Capabilities                                                         */
+
+static long mvm_check_extension(struct mvm *mvm, long ext)
+{
+	switch (ext) {
+	case KVM_CAP_USER_MEMORY:
+	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
+	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
+	case KVM_CAP_INTERNAL_ERROR_DATA:
+	case KVM_CAP_CHECK_EXTENSION_VM:
+		return 1;
+	case KVM_CAP_NR_MEMSLOTS:
+		return MVM_USER_MEM_SLOTS;
+	case KVM_CAP_NR_VCPUS:
+		return min_t(int, num_online_cpus(), MVM_MAX_VCPUS);
+	case KVM_CAP_MAX_VCPUS:
+		return MVM_MAX_VCPUS;
+	case KVM_CAP_MAX_VCPU_ID:
+		return MVM_MAX_VCPU_IDS;
+	default:
+		return mvm_arch_check_extension(mvm, ext);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* VM fd                                                                */
+
+static int mvm_vm_release(struct inode *inode, struct file *filp)
+{
+	mvm_put_vm(filp->private_data);
+	return 0;
+}
+
+static long mvm_vm_ioctl(struct file *filp, unsigned int ioctl,
+			 unsigned long arg)
+{
+	struct mvm *mvm = filp->private_data;
+	void __user *argp = (void __user *)arg;
+	long r;
+
+	if (mvm->mm != current->mm)
+		return -EIO;
+
+	switch (ioctl) {
+	case KVM_CREATE_VCPU:
+		r = mvm_vm_ioctl_create_vcpu(mvm, arg);
+		break;
+	case KVM_SET_USER_MEMORY_REGION: {
+		struct kvm_userspace_memory_region mem;
+
+		r = -EFAULT;
+		if (copy_from_user(&mem, argp, sizeof(mem)))
+			break;
+		r = mvm_set_memory_region(mvm, &mem);
+		break;
+	}
+	case KVM_CHECK_EXTENSION:
+		r = mvm_check_extension(mvm, arg);
+		break;
+	default:
+		r = mvm_arch_vm_ioctl(mvm, ioctl, arg);
+		break;
+	}
+	return r;
+}
+
+static const struct file_operations mvm_vm_fops = {
+	.owner		= THIS_MODULE,
+	.release	= mvm_vm_release,
+	.unlocked_ioctl	= mvm_vm_ioctl,
+	.compat_ioctl	= mvm_vm_ioctl,
+	.llseek		= noop_llseek,
+};
+
+/* ------------------------------------------------------------------ */
+/* /dev/mvm                                                             */
+
+static long mvm_dev_ioctl(struct file *filp, unsigned int ioctl,
+			  unsigned long arg)
+{
+	switch (ioctl) {
+	case KVM_GET_API_VERSION:
+		if (arg)
+			return -EINVAL;
+		return MVM_API_VERSION;
+	case KVM_CREATE_VM:
+		return mvm_dev_ioctl_create_vm(arg);
+	case KVM_CHECK_EXTENSION:
+		return mvm_check_extension(NULL, arg);
+	case KVM_GET_VCPU_MMAP_SIZE:
+		if (arg)
+			return -EINVAL;
+		return MVM_VCPU_MMAP_PAGES * PAGE_SIZE;
+	case KVM_TRACE_ENABLE:
+	case KVM_TRACE_PAUSE:
+	case KVM_TRACE_DISABLE:
+		return -EOPNOTSUPP;
+	default:
+		return mvm_arch_dev_ioctl(ioctl, arg);
+	}
+}
+
+static const struct file_operations mvm_chardev_fops = {
+	.owner		= THIS_MODULE,
+	.unlocked_ioctl	= mvm_dev_ioctl,
+	.compat_ioctl	= mvm_dev_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice mvm_dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.fops = &mvm_chardev_fops,
+};
+
+/*
+ * misc_register() only refuses a taken minor; a taken *name* makes sysfs
+ * complain loudly.  Look for the name first so that a clash is one clear
+ * log line and -EBUSY.
+ */
+static bool mvm_devname_taken(const char *name)
+{
+	struct path path;
+	char *p;
+	int r;
+
+	p = kasprintf(GFP_KERNEL, "/sys/class/misc/%s", name);
+	if (!p)
+		return false;
+	r = kern_path(p, 0, &path);
+	kfree(p);
+	if (r)
+		return false;
+	path_put(&path);
+	return true;
+}
+
+static int __init mvm_init(void)
+{
+	int r;
+
+	if (!*mvm_devname || strchr(mvm_devname, '/') ||
+	    strlen(mvm_devname) > 32) {
+		pr_err("invalid devname '%s'\n", mvm_devname);
+		return -EINVAL;
+	}
+
+	r = mvm_arch_init();
+	if (r)
+		return r;
+
+	if (mvm_devname_taken(mvm_devname)) {
+		pr_err("/dev/%s is taken by another driver (is kvm loaded?)\n",
+		       mvm_devname);
+		r = -EBUSY;
+		goto out_arch;
+	}
+
+	mvm_dev.name = mvm_devname;
+	if (!strcmp(mvm_devname, "kvm"))
+		mvm_dev.minor = MVM_KVM_MINOR;
+	r = misc_register(&mvm_dev);
+	if (r) {
+		pr_err("cannot register /dev/%s: %d\n", mvm_devname, r);
+		goto out_arch;
+	}
+	return 0;
+
+out_arch:
+	mvm_arch_exit();
+	return r;
+}
+
+static void __exit mvm_exit(void)
+{
+	misc_deregister(&mvm_dev);
+	mvm_arch_exit();
+}
+
+module_init(mvm_init);
+module_exit(mvm_exit);
