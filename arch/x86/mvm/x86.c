@@ -28,6 +28,9 @@
 #include <linux/kvm_para.h>
 #include "x86.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 const struct mvm_x86_ops *mvm_x86_ops __read_mostly;
 
 static u64 mvm_host_xcr0 __read_mostly;
@@ -1539,6 +1542,7 @@ static int mvm_vcpu_enter_guest(struct mvm_vcpu *vcpu)
 	if (switch_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->arch.xcr0);
 
+	trace_mvm_entry(vcpu);
 	mvm_guest_enter_irqoff();
 	mvm_x86_ops->vcpu_run(vcpu);
 	mvm_guest_exit_irqoff();
