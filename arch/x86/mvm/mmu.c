@@ -130,13 +130,13 @@ int mvm_mmu_map_gfn(struct mvm_vcpu *vcpu, struct mvm_memory_slot *slot,
 
 	n = -EFAULT;
 	if (writable)
-		n = pin_user_pages_unlocked(hva, 1, &page,
-					    FOLL_WRITE | FOLL_LONGTERM);
+		n = pin_user_pages_fast(hva, 1, FOLL_WRITE | FOLL_LONGTERM,
+					&page);
 	if (n != 1) {
 		if (write)
 			return n < 0 ? n : -EFAULT;
 		writable = false;
-		n = pin_user_pages_unlocked(hva, 1, &page, FOLL_LONGTERM);
+		n = pin_user_pages_fast(hva, 1, FOLL_LONGTERM, &page);
 		if (n != 1)
 			return n < 0 ? n : -EFAULT;
 	}

@@ -1,13 +1,904 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Placeholder: the svm backend is being written. */
+/*
+ * mvm AMD-V backend: one VMCB per vCPU, nested paging, VMRUN.
+ *
+ * References are to the AMD64 Architecture Programmer's Manual, vol. 2
+ * ("APM"), chapter 15 "Secure Virtual Machine".
+ *
+ * State: the VMCB is ordinary memory, so the vCPU's RAX, RSP and RIP are
+ * copied between vcpu->arch.regs[] and the VMCB around every VMRUN and
+ * regs[] stays authoritative; everything else is read and written in the
+ * VMCB directly.  The guest's FS/GS/TR/LDTR, KERNEL_GS_BASE, STAR family
+ * and SYSENTER MSRs live in the VMCB too and are switched with
+ * VMLOAD/VMSAVE around VMRUN (svm_entry.S).
+ */
+#define pr_fmt(fmt) "mvm: svm: " fmt
+
+#include <linux/module.h>
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
+#include <asm/svm.h>
+#include <asm/msr.h>
+#include <asm/processor.h>
 #include "x86.h"
+#include "trace.h"
+
+/* CPUID Fn8000_000A EDX (APM 15.4 / CPUID spec). */
+#define SVM_FEATURE_NPT		BIT(0)
+#define SVM_FEATURE_NRIPS	BIT(3)
+#define SVM_FEATURE_FLUSHASID	BIT(6)
+
+#define IOPM_SIZE		(3 * PAGE_SIZE)	/* APM 15.10.1: 12 KiB */
+#define MSRPM_SIZE		(2 * PAGE_SIZE)	/* APM 15.11: 8 KiB */
+
+struct vcpu_svm {
+	struct mvm_vcpu vcpu;		/* first: the core allocates us */
+	struct vmcb *vmcb;
+	phys_addr_t vmcb_pa;
+	u64 asid_generation;		/* of the CPU that gave our ASID */
+	int asid_cpu;			/* CPU whose ASID space we use, -1 */
+	bool tlb_flush_pending;
+	u64 next_rip;			/* skip target, set per exit */
+};
+
+/*
+ * Per-CPU state.  ASIDs are handed out per CPU by generation, as KVM
+ * does: a vCPU that arrives on a CPU, or whose generation is stale, takes
+ * the next free ASID there; running out starts a new generation with a
+ * full TLB flush.  A vCPU moving between CPUs thus never meets stale
+ * translations of its own.
+ */
+struct svm_cpu_data {
+	struct page *hsave;		/* VM_HSAVE_PA area (APM 15.30.4) */
+	struct page *host_vmsave;	/* host FS/GS/TR/... across VMRUN */
+	u64 asid_generation;
+	u32 next_asid;
+	u32 max_asid;
+};
+
+static DEFINE_PER_CPU(struct svm_cpu_data, svm_cpu_data);
+static u32 svm_features;		/* CPUID Fn8000_000A EDX */
+static u32 svm_nr_asids;
+static void *svm_iopm;			/* all ones: every port intercepted */
+static void *svm_msrpm;			/* all ones: every MSR intercepted */
+
+asmlinkage void __svm_vcpu_run(unsigned long vmcb_pa, unsigned long *regs,
+			       unsigned long host_save_pa);
+
+static inline struct vcpu_svm *to_svm(struct mvm_vcpu *vcpu)
+{
+	return container_of(vcpu, struct vcpu_svm, vcpu);
+}
+
+static inline void svm_clgi(void)
+{
+	asm volatile("clgi" ::: "memory");
+}
+
+static inline void svm_stgi(void)
+{
+	asm volatile("stgi" ::: "memory");
+}
+
+static void svm_set_intercept(struct vmcb *vmcb, int bit)
+{
+	vmcb->control.intercepts[bit / 32] |= BIT(bit % 32);
+}
+
+/* ------------------------------------------------------------------ */
+/* Probe and per-CPU enable                                             */
 
 int svm_probe(const char **why)
 {
-	*why = "svm backend not implemented yet";
-	return -ENODEV;
+	u64 vm_cr;
+
+	if (cpuid_eax(0x80000000) < SVM_CPUID_FUNC) {
+		*why = "no CPUID leaf 0x8000000a";
+		return -ENODEV;
+	}
+	rdmsrl(MSR_VM_CR, vm_cr);
+	if (vm_cr & SVM_VM_CR_SVM_DIS_MASK) {
+		*why = "SVM disabled by BIOS (VM_CR.SVMDIS)";
+		return -ENODEV;
+	}
+	svm_features = cpuid_edx(SVM_CPUID_FUNC);
+	if (!(svm_features & SVM_FEATURE_NPT)) {
+		*why = "no nested paging (NPT)";
+		return -ENODEV;
+	}
+	svm_nr_asids = cpuid_ebx(SVM_CPUID_FUNC);
+	if (svm_nr_asids < 2) {
+		*why = "no guest ASIDs";
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static void svm_hardware_unsetup(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct svm_cpu_data *sd = per_cpu_ptr(&svm_cpu_data, cpu);
+
+		if (sd->hsave)
+			__free_page(sd->hsave);
+		if (sd->host_vmsave)
+			__free_page(sd->host_vmsave);
+		sd->hsave = sd->host_vmsave = NULL;
+	}
+	free_pages((unsigned long)svm_iopm, get_order(IOPM_SIZE));
+	free_pages((unsigned long)svm_msrpm, get_order(MSRPM_SIZE));
+	svm_iopm = svm_msrpm = NULL;
+}
+
+static int svm_hardware_setup(void)
+{
+	int cpu;
+
+	svm_iopm = (void *)__get_free_pages(GFP_KERNEL, get_order(IOPM_SIZE));
+	svm_msrpm = (void *)__get_free_pages(GFP_KERNEL, get_order(MSRPM_SIZE));
+	if (!svm_iopm || !svm_msrpm)
+		goto nomem;
+	memset(svm_iopm, 0xff, PAGE_SIZE << get_order(IOPM_SIZE));
+	memset(svm_msrpm, 0xff, PAGE_SIZE << get_order(MSRPM_SIZE));
+
+	for_each_possible_cpu(cpu) {
+		struct svm_cpu_data *sd = per_cpu_ptr(&svm_cpu_data, cpu);
+
+		sd->hsave = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		sd->host_vmsave = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!sd->hsave || !sd->host_vmsave)
+			goto nomem;
+	}
+	pr_info("NPT, %u ASIDs%s%s\n", svm_nr_asids,
+		svm_features & SVM_FEATURE_NRIPS ? ", NRIP save" : "",
+		svm_features & SVM_FEATURE_FLUSHASID ? ", flush by ASID" : "");
+	return 0;
+nomem:
+	svm_hardware_unsetup();
+	return -ENOMEM;
+}
+
+/* This CPU, IRQs off (APM 15.4: EFER.SVME enables SVM). */
+static int svm_hardware_enable(void)
+{
+	struct svm_cpu_data *sd = this_cpu_ptr(&svm_cpu_data);
+	u64 efer;
+
+	rdmsrl(MSR_EFER, efer);
+	if (efer & EFER_SVME)
+		return -EBUSY;	/* another hypervisor owns SVM here */
+
+	wrmsrl(MSR_EFER, efer | EFER_SVME);
+	wrmsrl(MSR_VM_HSAVE_PA, page_to_phys(sd->hsave));
+
+	/* Start a new ASID generation: nothing of ours is in this TLB. */
+	sd->max_asid = svm_nr_asids - 1;
+	sd->next_asid = sd->max_asid + 1;
+	sd->asid_generation++;
+	return 0;
+}
+
+static void svm_hardware_disable(void)
+{
+	u64 efer;
+
+	wrmsrl(MSR_VM_HSAVE_PA, 0);
+	rdmsrl(MSR_EFER, efer);
+	wrmsrl(MSR_EFER, efer & ~EFER_SVME);
+}
+
+/* ------------------------------------------------------------------ */
+/* VM and vCPU                                                          */
+
+static int svm_vm_init(struct mvm *mvm)
+{
+	return 0;
+}
+
+static void svm_vm_destroy(struct mvm *mvm)
+{
+}
+
+static int svm_vcpu_create(struct mvm_vcpu *vcpu)
+{
+	struct vcpu_svm *svm = to_svm(vcpu);
+	struct page *page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+
+	if (!page)
+		return -ENOMEM;
+	svm->vmcb = page_address(page);
+	svm->vmcb_pa = page_to_phys(page);
+	svm->asid_cpu = -1;
+	return 0;
+}
+
+static void svm_vcpu_free(struct mvm_vcpu *vcpu)
+{
+	struct vcpu_svm *svm = to_svm(vcpu);
+
+	if (svm->vmcb)
+		free_page((unsigned long)svm->vmcb);
+}
+
+static void svm_init_seg(struct vmcb_seg *seg, u16 type)
+{
+	seg->selector = 0;
+	seg->attrib = SVM_SELECTOR_P_MASK | SVM_SELECTOR_S_MASK | type;
+	seg->limit = 0xffff;
+	seg->base = 0;
+}
+
+static void svm_init_sys_seg(struct vmcb_seg *seg, u16 type)
+{
+	seg->selector = 0;
+	seg->attrib = SVM_SELECTOR_P_MASK | type;
+	seg->limit = 0xffff;
+	seg->base = 0;
+}
+
+/* Power-on state, APM 14.1.3 "Processor Initialization State". */
+static void svm_vcpu_reset(struct mvm_vcpu *vcpu)
+{
+	struct vcpu_svm *svm = to_svm(vcpu);
+	struct vmcb *vmcb = svm->vmcb;
+	struct vmcb_control_area *c = &vmcb->control;
+	struct vmcb_save_area *s = &vmcb->save;
+
+	memset(vmcb, 0, sizeof(*vmcb));
+
+	/* What the hypervisor must see (APM 15.9-15.14). */
+	svm_set_intercept(vmcb, INTERCEPT_INTR);
+	svm_set_intercept(vmcb, INTERCEPT_NMI);
+	svm_set_intercept(vmcb, INTERCEPT_CPUID);
+	svm_set_intercept(vmcb, INTERCEPT_HLT);
+	svm_set_intercept(vmcb, INTERCEPT_INVLPGA);
+	svm_set_intercept(vmcb, INTERCEPT_IOIO_PROT);
+	svm_set_intercept(vmcb, INTERCEPT_MSR_PROT);
+	svm_set_intercept(vmcb, INTERCEPT_SHUTDOWN);
+	svm_set_intercept(vmcb, INTERCEPT_VMRUN);	/* required by VMRUN */
+	svm_set_intercept(vmcb, INTERCEPT_VMMCALL);
+	svm_set_intercept(vmcb, INTERCEPT_VMLOAD);
+	svm_set_intercept(vmcb, INTERCEPT_VMSAVE);
+	svm_set_intercept(vmcb, INTERCEPT_STGI);
+	svm_set_intercept(vmcb, INTERCEPT_CLGI);
+	svm_set_intercept(vmcb, INTERCEPT_SKINIT);
+	svm_set_intercept(vmcb, INTERCEPT_RDTSCP);	/* not in guest CPUID */
+	svm_set_intercept(vmcb, INTERCEPT_MONITOR);
+	svm_set_intercept(vmcb, INTERCEPT_MWAIT);
+	svm_set_intercept(vmcb, INTERCEPT_XSETBV);
+
+	c->iopm_base_pa = __pa(svm_iopm);
+	c->msrpm_base_pa = __pa(svm_msrpm);
+	/* Host interrupts stay the host's while the guest runs (15.21.1). */
+	c->int_ctl = V_INTR_MASKING_MASK;
+	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
+	c->nested_cr3 = vcpu->mvm->arch.mmu.root_hpa;
+
+	svm_init_seg(&s->es, SVM_SELECTOR_WRITE_MASK);
+	svm_init_seg(&s->ss, SVM_SELECTOR_WRITE_MASK);
+	svm_init_seg(&s->ds, SVM_SELECTOR_WRITE_MASK);
+	svm_init_seg(&s->fs, SVM_SELECTOR_WRITE_MASK);
+	svm_init_seg(&s->gs, SVM_SELECTOR_WRITE_MASK);
+	svm_init_seg(&s->cs, SVM_SELECTOR_READ_MASK | SVM_SELECTOR_CODE_MASK);
+	s->cs.selector = 0xf000;
+	s->cs.base = 0xffff0000;
+	svm_init_sys_seg(&s->ldtr, 2);		/* LDT */
+	svm_init_sys_seg(&s->tr, 3);		/* busy 16-bit TSS */
+	s->gdtr.limit = 0xffff;
+	s->idtr.limit = 0xffff;
+
+	s->efer = EFER_SVME;		/* VMRUN requires it; hidden from the guest */
+	s->cr0 = X86_CR0_NW | X86_CR0_CD | X86_CR0_ET;
+	s->dr6 = 0xffff0ff0;
+	s->dr7 = 0x400;
+	s->rflags = X86_EFLAGS_FIXED;
+	s->rip = 0xfff0;
+	s->g_pat = 0x0007040600070406ULL;	/* the architectural PAT */
+
+	svm->asid_cpu = -1;
+	svm->next_rip = 0;
+}
+
+/*
+ * The vCPU arrives on @cpu.  Nothing is loaded into the CPU here: VMRUN
+ * takes all guest state from memory.  The ASID is checked at entry.
+ */
+static void svm_vcpu_load(struct mvm_vcpu *vcpu, int cpu)
+{
+}
+
+static void svm_vcpu_put(struct mvm_vcpu *vcpu)
+{
+}
+
+/* Preemption off.  Pick this CPU's ASID for the vCPU (see svm_cpu_data). */
+static void svm_assign_asid(struct vcpu_svm *svm)
+{
+	struct svm_cpu_data *sd = this_cpu_ptr(&svm_cpu_data);
+	struct vmcb_control_area *c = &svm->vmcb->control;
+	int cpu = smp_processor_id();
+
+	if (svm->asid_cpu == cpu && svm->asid_generation == sd->asid_generation) {
+		if (svm->tlb_flush_pending)
+			c->tlb_ctl = svm_features & SVM_FEATURE_FLUSHASID ?
+				     TLB_CONTROL_FLUSH_ASID :
+				     TLB_CONTROL_FLUSH_ALL_ASID;
+		svm->tlb_flush_pending = false;
+		return;
+	}
+	if (sd->next_asid > sd->max_asid) {
+		sd->asid_generation++;
+		sd->next_asid = 1;
+		c->tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
+	} else if (svm->tlb_flush_pending) {
+		c->tlb_ctl = svm_features & SVM_FEATURE_FLUSHASID ?
+			     TLB_CONTROL_FLUSH_ASID : TLB_CONTROL_FLUSH_ALL_ASID;
+	}
+	svm->tlb_flush_pending = false;
+	svm->asid_cpu = cpu;
+	svm->asid_generation = sd->asid_generation;
+	c->asid = sd->next_asid++;
+}
+
+static void svm_flush_tlb(struct mvm_vcpu *vcpu)
+{
+	to_svm(vcpu)->tlb_flush_pending = true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Register state                                                       */
+
+/* regs[] is authoritative for RAX/RSP/RIP on SVM: nothing to fetch. */
+static void svm_cache_reg(struct mvm_vcpu *vcpu, enum mvm_reg reg)
+{
+	__set_bit(reg, &vcpu->arch.regs_avail);
+}
+
+static unsigned long svm_get_rflags(struct mvm_vcpu *vcpu)
+{
+	return to_svm(vcpu)->vmcb->save.rflags;
+}
+
+static void svm_set_rflags(struct mvm_vcpu *vcpu, unsigned long rflags)
+{
+	to_svm(vcpu)->vmcb->save.rflags = rflags;
+}
+
+static struct vmcb_seg *svm_seg(struct vcpu_svm *svm, int seg)
+{
+	struct vmcb_save_area *s = &svm->vmcb->save;
+
+	switch (seg) {
+	case VCPU_SREG_CS: return &s->cs;
+	case VCPU_SREG_DS: return &s->ds;
+	case VCPU_SREG_ES: return &s->es;
+	case VCPU_SREG_FS: return &s->fs;
+	case VCPU_SREG_GS: return &s->gs;
+	case VCPU_SREG_SS: return &s->ss;
+	case VCPU_SREG_TR: return &s->tr;
+	default:	   return &s->ldtr;
+	}
+}
+
+/* APM 15.5.1: VMCB segment attributes are descriptor bits 40-47, 52-55. */
+static void svm_get_segment(struct mvm_vcpu *vcpu, struct kvm_segment *var,
+			    int seg)
+{
+	struct vcpu_svm *svm = to_svm(vcpu);
+	struct vmcb_seg *s = svm_seg(svm, seg);
+
+	memset(var, 0, sizeof(*var));
+	var->base = s->base;
+	var->limit = s->limit;
+	var->selector = s->selector;
+	var->type = s->attrib & SVM_SELECTOR_TYPE_MASK;
+	var->s = (s->attrib >> SVM_SELECTOR_S_SHIFT) & 1;
+	var->dpl = (s->attrib >> SVM_SELECTOR_DPL_SHIFT) & 3;
+	var->present = (s->attrib >> SVM_SELECTOR_P_SHIFT) & 1;
+	var->avl = (s->attrib >> SVM_SELECTOR_AVL_SHIFT) & 1;
+	var->l = (s->attrib >> SVM_SELECTOR_L_SHIFT) & 1;
+	var->db = (s->attrib >> SVM_SELECTOR_DB_SHIFT) & 1;
+	var->g = (s->attrib >> SVM_SELECTOR_G_SHIFT) & 1;
+	var->unusable = !var->present;
+
+	switch (seg) {
+	case VCPU_SREG_TR:
+		/* The busy bit is not kept by all implementations. */
+		var->type |= 0x2;
+		break;
+	case VCPU_SREG_SS:
+		/* The CPL is kept in the VMCB, not in SS.attrib (15.5.1). */
+		var->dpl = svm->vmcb->save.cpl;
+		if (var->unusable)
+			var->db = 0;
+		break;
+	}
+}
+
+static void svm_set_segment(struct mvm_vcpu *vcpu,
+			    const struct kvm_segment *var, int seg)
+{
+	struct vcpu_svm *svm = to_svm(vcpu);
+	struct vmcb_seg *s = svm_seg(svm, seg);
+
+	s->base = var->base;
+	s->limit = var->limit;
+	s->selector = var->selector;
+	s->attrib = 0;
+	if (!var->unusable)
+		s->attrib = (var->type & SVM_SELECTOR_TYPE_MASK) |
+			    (var->s & 1) << SVM_SELECTOR_S_SHIFT |
+			    (var->dpl & 3) << SVM_SELECTOR_DPL_SHIFT |
+			    (var->present & 1) << SVM_SELECTOR_P_SHIFT |
+			    (var->avl & 1) << SVM_SELECTOR_AVL_SHIFT |
+			    (var->l & 1) << SVM_SELECTOR_L_SHIFT |
+			    (var->db & 1) << SVM_SELECTOR_DB_SHIFT |
+			    (var->g & 1) << SVM_SELECTOR_G_SHIFT;
+	if (seg == VCPU_SREG_SS)
+		svm->vmcb->save.cpl = var->dpl & 3;
+}
+
+static void svm_get_idt(struct mvm_vcpu *vcpu, struct desc_ptr *dt)
+{
+	dt->size = to_svm(vcpu)->vmcb->save.idtr.limit;
+	dt->address = to_svm(vcpu)->vmcb->save.idtr.base;
+}
+
+static void svm_set_idt(struct mvm_vcpu *vcpu, const struct desc_ptr *dt)
+{
+	to_svm(vcpu)->vmcb->save.idtr.limit = dt->size;
+	to_svm(vcpu)->vmcb->save.idtr.base = dt->address;
+}
+
+static void svm_get_gdt(struct mvm_vcpu *vcpu, struct desc_ptr *dt)
+{
+	dt->size = to_svm(vcpu)->vmcb->save.gdtr.limit;
+	dt->address = to_svm(vcpu)->vmcb->save.gdtr.base;
+}
+
+static void svm_set_gdt(struct mvm_vcpu *vcpu, const struct desc_ptr *dt)
+{
+	to_svm(vcpu)->vmcb->save.gdtr.limit = dt->size;
+	to_svm(vcpu)->vmcb->save.gdtr.base = dt->address;
+}
+
+/*
+ * With nested paging the guest owns CR0, CR3 and CR4 outright: no CR
+ * intercepts, the VMCB holds the values the guest sees.
+ */
+static unsigned long svm_get_cr(struct mvm_vcpu *vcpu, int cr)
+{
+	struct vmcb_save_area *s = &to_svm(vcpu)->vmcb->save;
+
+	switch (cr) {
+	case 0: return s->cr0;
+	case 2: return s->cr2;
+	case 3: return s->cr3;
+	default: return s->cr4;
+	}
+}
+
+static void svm_set_cr(struct mvm_vcpu *vcpu, int cr, unsigned long val)
+{
+	struct vmcb_save_area *s = &to_svm(vcpu)->vmcb->save;
+
+	switch (cr) {
+	case 0:
+		/*
+		 * A write from the host that turns paging on or off with
+		 * EFER.LME set does what the processor does for the guest:
+		 * activate or leave long mode (APM 14.6.1).
+		 */
+		if (s->efer & EFER_LME) {
+			if (!(s->cr0 & X86_CR0_PG) && (val & X86_CR0_PG))
+				s->efer |= EFER_LMA;
+			if ((s->cr0 & X86_CR0_PG) && !(val & X86_CR0_PG))
+				s->efer &= ~EFER_LMA;
+		}
+		s->cr0 = val;
+		break;
+	case 2:
+		s->cr2 = val;
+		break;
+	case 3:
+		s->cr3 = val;
+		break;
+	default:
+		s->cr4 = val;
+		break;
+	}
+}
+
+static u64 svm_get_efer(struct mvm_vcpu *vcpu)
+{
+	return to_svm(vcpu)->vmcb->save.efer & ~EFER_SVME;
+}
+
+static void svm_set_efer(struct mvm_vcpu *vcpu, u64 efer)
+{
+	to_svm(vcpu)->vmcb->save.efer = efer | EFER_SVME;
+}
+
+static u32 svm_get_interrupt_shadow(struct mvm_vcpu *vcpu)
+{
+	return to_svm(vcpu)->vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK;
+}
+
+static void svm_set_interrupt_shadow(struct mvm_vcpu *vcpu, u32 mask)
+{
+	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+
+	c->int_state = (c->int_state & ~SVM_INTERRUPT_SHADOW_MASK) |
+		       (mask ? SVM_INTERRUPT_SHADOW_MASK : 0);
+}
+
+/* PAT entries must be valid memory types (SDM 11.12.2; APM 7.8.1). */
+static bool svm_valid_pat(u64 pat)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 t = (pat >> (i * 8)) & 0xff;
+
+		if (t != 0 && t != 1 && t != 4 && t != 5 && t != 6 && t != 7)
+			return false;
+	}
+	return true;
+}
+
+static int svm_get_msr(struct mvm_vcpu *vcpu, u32 index, u64 *data)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+
+	switch (index) {
+	case MSR_STAR:			*data = vmcb->save.star; break;
+	case MSR_LSTAR:			*data = vmcb->save.lstar; break;
+	case MSR_CSTAR:			*data = vmcb->save.cstar; break;
+	case MSR_SYSCALL_MASK:		*data = vmcb->save.sfmask; break;
+	case MSR_KERNEL_GS_BASE:	*data = vmcb->save.kernel_gs_base; break;
+	case MSR_FS_BASE:		*data = vmcb->save.fs.base; break;
+	case MSR_GS_BASE:		*data = vmcb->save.gs.base; break;
+	case MSR_IA32_SYSENTER_CS:	*data = vmcb->save.sysenter_cs; break;
+	case MSR_IA32_SYSENTER_ESP:	*data = vmcb->save.sysenter_esp; break;
+	case MSR_IA32_SYSENTER_EIP:	*data = vmcb->save.sysenter_eip; break;
+	case MSR_IA32_CR_PAT:		*data = vmcb->save.g_pat; break;
+	case MSR_IA32_TSC:
+		*data = rdtsc() + vmcb->control.tsc_offset;
+		break;
+	default:
+		return 1;
+	}
+	return 0;
+}
+
+static int svm_set_msr(struct mvm_vcpu *vcpu, u32 index, u64 data,
+		       bool host_initiated)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+
+	switch (index) {
+	case MSR_STAR:			vmcb->save.star = data; break;
+	case MSR_LSTAR:			vmcb->save.lstar = data; break;
+	case MSR_CSTAR:			vmcb->save.cstar = data; break;
+	case MSR_SYSCALL_MASK:		vmcb->save.sfmask = data; break;
+	case MSR_KERNEL_GS_BASE:	vmcb->save.kernel_gs_base = data; break;
+	case MSR_FS_BASE:		vmcb->save.fs.base = data; break;
+	case MSR_GS_BASE:		vmcb->save.gs.base = data; break;
+	case MSR_IA32_SYSENTER_CS:	vmcb->save.sysenter_cs = data; break;
+	case MSR_IA32_SYSENTER_ESP:	vmcb->save.sysenter_esp = data; break;
+	case MSR_IA32_SYSENTER_EIP:	vmcb->save.sysenter_eip = data; break;
+	case MSR_IA32_CR_PAT:
+		if (!svm_valid_pat(data))
+			return 1;
+		vmcb->save.g_pat = data;
+		break;
+	case MSR_IA32_TSC:
+		vmcb->control.tsc_offset = data - rdtsc();
+		break;
+	default:
+		return 1;
+	}
+	return 0;
+}
+
+static void svm_skip_instruction(struct mvm_vcpu *vcpu)
+{
+	mvm_rip_write(vcpu, to_svm(vcpu)->next_rip);
+	svm_set_interrupt_shadow(vcpu, 0);
+}
+
+static void svm_inject_exception(struct mvm_vcpu *vcpu)
+{
+	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+
+	c->event_inj = vcpu->arch.exception_vector | SVM_EVTINJ_VALID |
+		       SVM_EVTINJ_TYPE_EXEPT;
+	if (vcpu->arch.exception_has_error_code) {
+		c->event_inj |= SVM_EVTINJ_VALID_ERR;
+		c->event_inj_err = vcpu->arch.exception_error_code;
+	}
+}
+
+static void svm_dump_seg(const char *name, struct vmcb_seg *s)
+{
+	pr_err("  %-4s sel 0x%04x attr 0x%04x limit 0x%08x base 0x%016llx\n",
+	       name, s->selector, s->attrib, s->limit, s->base);
+}
+
+static void svm_dump_state(struct mvm_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	struct vmcb_control_area *c = &vmcb->control;
+	struct vmcb_save_area *s = &vmcb->save;
+
+	pr_err("VMCB of vcpu %u:\n", vcpu->vcpu_id);
+	pr_err("  intercepts %08x %08x %08x %08x %08x %08x\n",
+	       c->intercepts[0], c->intercepts[1], c->intercepts[2],
+	       c->intercepts[3], c->intercepts[4], c->intercepts[5]);
+	pr_err("  asid %u tlb_ctl %u int_ctl 0x%x int_state 0x%x nested_ctl 0x%llx ncr3 0x%llx\n",
+	       c->asid, c->tlb_ctl, c->int_ctl, c->int_state, c->nested_ctl,
+	       c->nested_cr3);
+	pr_err("  exit_code 0x%x info1 0x%llx info2 0x%llx int_info 0x%x err 0x%x\n",
+	       c->exit_code, c->exit_info_1, c->exit_info_2, c->exit_int_info,
+	       c->exit_int_info_err);
+	pr_err("  event_inj 0x%x err 0x%x next_rip 0x%llx\n",
+	       c->event_inj, c->event_inj_err, c->next_rip);
+	svm_dump_seg("cs", &s->cs);
+	svm_dump_seg("ss", &s->ss);
+	svm_dump_seg("ds", &s->ds);
+	svm_dump_seg("es", &s->es);
+	svm_dump_seg("fs", &s->fs);
+	svm_dump_seg("gs", &s->gs);
+	svm_dump_seg("tr", &s->tr);
+	svm_dump_seg("ldtr", &s->ldtr);
+	svm_dump_seg("gdtr", &s->gdtr);
+	svm_dump_seg("idtr", &s->idtr);
+	pr_err("  cpl %u efer 0x%llx cr0 0x%llx cr3 0x%llx cr4 0x%llx cr2 0x%llx\n",
+	       s->cpl, s->efer, s->cr0, s->cr3, s->cr4, s->cr2);
+	pr_err("  rip 0x%llx rsp 0x%llx rax 0x%llx rflags 0x%llx dr7 0x%llx g_pat 0x%llx\n",
+	       s->rip, s->rsp, s->rax, s->rflags, s->dr7, s->g_pat);
+}
+
+/* ------------------------------------------------------------------ */
+/* Entry                                                                */
+
+static void svm_vcpu_run(struct mvm_vcpu *vcpu)
+{
+	struct vcpu_svm *svm = to_svm(vcpu);
+	struct vmcb *vmcb = svm->vmcb;
+	unsigned long *regs = vcpu->arch.regs;
+	struct svm_cpu_data *sd = this_cpu_ptr(&svm_cpu_data);
+
+	svm_assign_asid(svm);
+
+	vmcb->save.rax = regs[MVM_REG_RAX];
+	vmcb->save.rsp = regs[MVM_REG_RSP];
+	vmcb->save.rip = regs[MVM_REG_RIP];
+	/* No VMCB state caching: every field is reloaded (APM 15.15). */
+	vmcb->control.clean = 0;
+
+	svm_clgi();
+	__svm_vcpu_run(svm->vmcb_pa, regs, page_to_phys(sd->host_vmsave));
+	svm_stgi();
+
+	regs[MVM_REG_RAX] = vmcb->save.rax;
+	regs[MVM_REG_RSP] = vmcb->save.rsp;
+	regs[MVM_REG_RIP] = vmcb->save.rip;
+	vcpu->arch.regs_avail = ~0UL;
+	vcpu->arch.regs_dirty = 0;
+
+	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
+	vmcb->control.event_inj = 0;
+}
+
+/*
+ * An exit that interrupted the delivery of an exception (for instance a
+ * nested page fault on the guest's IDT or stack) must deliver it again,
+ * or it would be lost (APM 15.7.2, EXITINTINFO).  Interrupts and NMIs
+ * were the host's and software interrupts re-execute from RIP.
+ */
+static void svm_complete_interrupted_event(struct vcpu_svm *svm)
+{
+	struct vmcb_control_area *c = &svm->vmcb->control;
+	u32 info = c->exit_int_info;
+
+	if (!(info & SVM_EXITINTINFO_VALID))
+		return;
+	if ((info & SVM_EXITINTINFO_TYPE_MASK) != SVM_EXITINTINFO_TYPE_EXEPT)
+		return;
+	c->event_inj = info;
+	c->event_inj_err = c->exit_int_info_err;
+}
+
+/* ------------------------------------------------------------------ */
+/* Exit handlers                                                        */
+
+static int svm_handle_interrupt(struct mvm_vcpu *vcpu)
+{
+	/* The host takes it once interrupts are enabled (x86.c). */
+	return 1;
+}
+
+static int svm_handle_cpuid(struct mvm_vcpu *vcpu)
+{
+	return mvm_emulate_cpuid(vcpu);
+}
+
+static int svm_handle_hlt(struct mvm_vcpu *vcpu)
+{
+	return mvm_emulate_halt(vcpu);
+}
+
+static int svm_handle_msr(struct mvm_vcpu *vcpu)
+{
+	if (to_svm(vcpu)->vmcb->control.exit_info_1)
+		return mvm_emulate_wrmsr(vcpu);
+	return mvm_emulate_rdmsr(vcpu);
+}
+
+/* APM 15.10.2: EXITINFO1 describes the access, EXITINFO2 is the next RIP. */
+static int svm_handle_ioio(struct mvm_vcpu *vcpu)
+{
+	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+	u32 info = c->exit_info_1;
+	int size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
+	int asize = (info & SVM_IOIO_ASIZE_MASK) >> SVM_IOIO_ASIZE_SHIFT;
+	int seg = (info >> 10) & 7;	/* segment of OUTS, SDM encoding */
+
+	to_svm(vcpu)->next_rip = c->exit_info_2;
+	return mvm_handle_pio(vcpu, info >> 16, size, info & SVM_IOIO_TYPE_MASK,
+			      info & SVM_IOIO_STR_MASK, info & SVM_IOIO_REP_MASK,
+			      asize << 1, seg);
+}
+
+/* APM 15.25.6: EXITINFO1 is a #PF-style error code, EXITINFO2 the GPA. */
+static int svm_handle_npf(struct mvm_vcpu *vcpu)
+{
+	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+
+	return mvm_handle_gpa_fault(vcpu, c->exit_info_2,
+				    c->exit_info_1 & MVM_ACC_WRITE,
+				    c->exit_info_1 & MVM_ACC_FETCH);
+}
+
+static int svm_handle_vmmcall(struct mvm_vcpu *vcpu)
+{
+	return mvm_emulate_hypercall(vcpu);
+}
+
+static int svm_handle_xsetbv(struct mvm_vcpu *vcpu)
+{
+	return mvm_emulate_xsetbv(vcpu);
+}
+
+static int svm_handle_shutdown(struct mvm_vcpu *vcpu)
+{
+	/* The VMCB is undefined after a shutdown (APM 15.11): start over. */
+	svm_vcpu_reset(vcpu);
+	return mvm_handle_triple_fault(vcpu);
+}
+
+/* SVM instructions, MONITOR/MWAIT, RDTSCP: not for this guest. */
+static int svm_handle_ud(struct mvm_vcpu *vcpu)
+{
+	mvm_inject_ud(vcpu);
+	return 1;
+}
+
+static int (*const svm_exit_handlers[])(struct mvm_vcpu *vcpu) = {
+	[SVM_EXIT_INTR]		= svm_handle_interrupt,
+	[SVM_EXIT_NMI]		= svm_handle_interrupt,
+	[SVM_EXIT_CPUID]	= svm_handle_cpuid,
+	[SVM_EXIT_HLT]		= svm_handle_hlt,
+	[SVM_EXIT_INVLPGA]	= svm_handle_ud,
+	[SVM_EXIT_IOIO]		= svm_handle_ioio,
+	[SVM_EXIT_MSR]		= svm_handle_msr,
+	[SVM_EXIT_SHUTDOWN]	= svm_handle_shutdown,
+	[SVM_EXIT_VMRUN]	= svm_handle_ud,
+	[SVM_EXIT_VMMCALL]	= svm_handle_vmmcall,
+	[SVM_EXIT_VMLOAD]	= svm_handle_ud,
+	[SVM_EXIT_VMSAVE]	= svm_handle_ud,
+	[SVM_EXIT_STGI]		= svm_handle_ud,
+	[SVM_EXIT_CLGI]		= svm_handle_ud,
+	[SVM_EXIT_SKINIT]	= svm_handle_ud,
+	[SVM_EXIT_RDTSCP]	= svm_handle_ud,
+	[SVM_EXIT_MONITOR]	= svm_handle_ud,
+	[SVM_EXIT_MWAIT]	= svm_handle_ud,
+	[SVM_EXIT_XSETBV]	= svm_handle_xsetbv,
+	[SVM_EXIT_NPF]		= svm_handle_npf,
+};
+
+/*
+ * Without NRIP save (QEMU's TCG has none) the next RIP of an intercepted
+ * instruction is known from its fixed encoding.
+ */
+static u8 svm_insn_len(u32 exit_code)
+{
+	switch (exit_code) {
+	case SVM_EXIT_HLT:
+		return 1;
+	case SVM_EXIT_CPUID:
+	case SVM_EXIT_MSR:
+		return 2;
+	case SVM_EXIT_VMMCALL:
+	case SVM_EXIT_XSETBV:
+		return 3;
+	default:
+		return 0;
+	}
+}
+
+static int svm_handle_exit(struct mvm_vcpu *vcpu)
+{
+	struct vcpu_svm *svm = to_svm(vcpu);
+	struct vmcb_control_area *c = &svm->vmcb->control;
+	u32 exit_code = c->exit_code;
+
+	trace_mvm_exit(vcpu, "svm", exit_code, c->exit_info_1, c->exit_info_2);
+
+	if (unlikely(exit_code == SVM_EXIT_ERR))
+		return mvm_handle_fail_entry(vcpu, exit_code);
+
+	svm_complete_interrupted_event(svm);
+
+	if (svm_features & SVM_FEATURE_NRIPS)
+		svm->next_rip = c->next_rip;
+	else
+		svm->next_rip = vcpu->arch.regs[MVM_REG_RIP] +
+				svm_insn_len(exit_code);
+
+	if (exit_code < ARRAY_SIZE(svm_exit_handlers) &&
+	    svm_exit_handlers[exit_code])
+		return svm_exit_handlers[exit_code](vcpu);
+	return mvm_handle_unknown_exit(vcpu, exit_code);
 }
 
 struct mvm_x86_ops svm_x86_ops = {
-	.name = "svm",
+	.name			= "svm",
+	.vm_size		= sizeof(struct mvm),
+	.vcpu_size		= sizeof(struct vcpu_svm),
+	.hardware_setup		= svm_hardware_setup,
+	.hardware_unsetup	= svm_hardware_unsetup,
+	.hardware_enable	= svm_hardware_enable,
+	.hardware_disable	= svm_hardware_disable,
+	.vm_init		= svm_vm_init,
+	.vm_destroy		= svm_vm_destroy,
+	.vcpu_create		= svm_vcpu_create,
+	.vcpu_free		= svm_vcpu_free,
+	.vcpu_reset		= svm_vcpu_reset,
+	.vcpu_load		= svm_vcpu_load,
+	.vcpu_put		= svm_vcpu_put,
+	.vcpu_run		= svm_vcpu_run,
+	.handle_exit		= svm_handle_exit,
+	.flush_tlb		= svm_flush_tlb,
+	.cache_reg		= svm_cache_reg,
+	.get_rflags		= svm_get_rflags,
+	.set_rflags		= svm_set_rflags,
+	.get_segment		= svm_get_segment,
+	.set_segment		= svm_set_segment,
+	.get_idt		= svm_get_idt,
+	.set_idt		= svm_set_idt,
+	.get_gdt		= svm_get_gdt,
+	.set_gdt		= svm_set_gdt,
+	.get_cr			= svm_get_cr,
+	.set_cr			= svm_set_cr,
+	.get_efer		= svm_get_efer,
+	.set_efer		= svm_set_efer,
+	.get_interrupt_shadow	= svm_get_interrupt_shadow,
+	.set_interrupt_shadow	= svm_set_interrupt_shadow,
+	.get_msr		= svm_get_msr,
+	.set_msr		= svm_set_msr,
+	.skip_instruction	= svm_skip_instruction,
+	.inject_exception	= svm_inject_exception,
+	.dump_state		= svm_dump_state,
+	/* APM 15.25.5: nested accesses are user accesses; leaves are WB. */
+	.npt_table_bits		= _PAGE_PRESENT | _PAGE_RW | _PAGE_USER |
+				  _PAGE_ACCESSED,
+	.npt_present_mask	= _PAGE_PRESENT,
+	.npt_leaf_ro_bits	= _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED,
+	.npt_leaf_writable_bit	= _PAGE_RW | _PAGE_DIRTY,
 };

@@ -1,1 +1,114 @@
 /* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * VMRUN and back (APM vol. 2, 15.5 "VMRUN Instruction", 15.6 "#VMEXIT").
+ *
+ * VMRUN saves and #VMEXIT restores the host's RSP, RIP, RAX, RFLAGS,
+ * EFER, CR0/3/4, GDTR/IDTR and CS/SS/DS/ES; the guest's RAX, RSP and RIP
+ * travel in the VMCB.  This file moves the other general-purpose
+ * registers and uses VMSAVE/VMLOAD for the state VMRUN leaves alone (FS,
+ * GS, TR, LDTR, KERNEL_GS_BASE, STAR/LSTAR/CSTAR/SFMASK, SYSENTER_*).
+ * Called with GIF clear (CLGI), so no interrupt, NMI or #MC can see the
+ * guest's GS base in the host.
+ */
+#include <linux/linkage.h>
+#include <asm/asm.h>
+#include <asm/kvm_vcpu_regs.h>
+
+#define VCPU_RCX	(__VCPU_REGS_RCX * 8)
+#define VCPU_RDX	(__VCPU_REGS_RDX * 8)
+#define VCPU_RBX	(__VCPU_REGS_RBX * 8)
+#define VCPU_RBP	(__VCPU_REGS_RBP * 8)
+#define VCPU_RSI	(__VCPU_REGS_RSI * 8)
+#define VCPU_RDI	(__VCPU_REGS_RDI * 8)
+#define VCPU_R8		(__VCPU_REGS_R8 * 8)
+#define VCPU_R9		(__VCPU_REGS_R9 * 8)
+#define VCPU_R10	(__VCPU_REGS_R10 * 8)
+#define VCPU_R11	(__VCPU_REGS_R11 * 8)
+#define VCPU_R12	(__VCPU_REGS_R12 * 8)
+#define VCPU_R13	(__VCPU_REGS_R13 * 8)
+#define VCPU_R14	(__VCPU_REGS_R14 * 8)
+#define VCPU_R15	(__VCPU_REGS_R15 * 8)
+
+	.text
+
+/*
+ * void __svm_vcpu_run(unsigned long vmcb_pa, unsigned long *regs,
+ *		       unsigned long host_save_pa)
+ */
+SYM_FUNC_START(__svm_vcpu_run)
+	push	%rbp
+	mov	%rsp, %rbp
+	push	%r15
+	push	%r14
+	push	%r13
+	push	%r12
+	push	%rbx
+
+	/* 16(%rsp): regs, 8(%rsp): host save area, 0(%rsp): VMCB */
+	push	%rsi
+	push	%rdx
+	push	%rdi
+
+	/* Host FS/GS/TR/LDTR and syscall MSRs, then the guest's. */
+	mov	%rdx, %rax
+	vmsave	%rax
+	mov	%rdi, %rax
+	vmload	%rax
+
+	mov	VCPU_RCX(%rsi), %rcx
+	mov	VCPU_RDX(%rsi), %rdx
+	mov	VCPU_RBX(%rsi), %rbx
+	mov	VCPU_RBP(%rsi), %rbp
+	mov	VCPU_RDI(%rsi), %rdi
+	mov	VCPU_R8(%rsi), %r8
+	mov	VCPU_R9(%rsi), %r9
+	mov	VCPU_R10(%rsi), %r10
+	mov	VCPU_R11(%rsi), %r11
+	mov	VCPU_R12(%rsi), %r12
+	mov	VCPU_R13(%rsi), %r13
+	mov	VCPU_R14(%rsi), %r14
+	mov	VCPU_R15(%rsi), %r15
+	mov	VCPU_RSI(%rsi), %rsi
+
+	/* RAX = VMCB physical address; #VMEXIT gives it back. */
+	vmrun	%rax
+	vmsave	%rax
+
+	mov	16(%rsp), %rax
+	mov	%rcx, VCPU_RCX(%rax)
+	mov	%rdx, VCPU_RDX(%rax)
+	mov	%rbx, VCPU_RBX(%rax)
+	mov	%rbp, VCPU_RBP(%rax)
+	mov	%rsi, VCPU_RSI(%rax)
+	mov	%rdi, VCPU_RDI(%rax)
+	mov	%r8, VCPU_R8(%rax)
+	mov	%r9, VCPU_R9(%rax)
+	mov	%r10, VCPU_R10(%rax)
+	mov	%r11, VCPU_R11(%rax)
+	mov	%r12, VCPU_R12(%rax)
+	mov	%r13, VCPU_R13(%rax)
+	mov	%r14, VCPU_R14(%rax)
+	mov	%r15, VCPU_R15(%rax)
+
+	mov	8(%rsp), %rax
+	vmload	%rax
+
+	/* Leave no guest value in a register the host might speculate on. */
+	xor	%ecx, %ecx
+	xor	%edx, %edx
+	xor	%esi, %esi
+	xor	%edi, %edi
+	xor	%r8d, %r8d
+	xor	%r9d, %r9d
+	xor	%r10d, %r10d
+	xor	%r11d, %r11d
+
+	add	$24, %rsp
+	pop	%rbx
+	pop	%r12
+	pop	%r13
+	pop	%r14
+	pop	%r15
+	pop	%rbp
+	RET
+SYM_FUNC_END(__svm_vcpu_run)
