@@ -111,6 +111,7 @@ struct mvm_vcpu_arch {
 	u64 smbase;
 	u64 xcr0;			/* guest XCR0, switched around entry */
 	u64 cr8;			/* TPR as userspace sees it (no APIC) */
+	unsigned long cr2;		/* VMX: not in the VMCS, switched by hand */
 	bool ran_once;			/* CPUID is frozen after the first run */
 	void *entry_work_shim;		/* see entry_work.c */
 

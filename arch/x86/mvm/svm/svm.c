@@ -270,6 +270,11 @@ static void svm_vcpu_reset(struct mvm_vcpu *vcpu)
 	svm_set_intercept(vmcb, INTERCEPT_MONITOR);
 	svm_set_intercept(vmcb, INTERCEPT_MWAIT);
 	svm_set_intercept(vmcb, INTERCEPT_XSETBV);
+	/* INVD would drop the host's dirty cache lines; WBINVD is a DoS. */
+	svm_set_intercept(vmcb, INTERCEPT_INVD);
+	svm_set_intercept(vmcb, INTERCEPT_WBINVD);
+	/* No PMU for the guest: host counters stay the host's. */
+	svm_set_intercept(vmcb, INTERCEPT_RDPMC);
 
 	c->iopm_base_pa = __pa(svm_iopm);
 	c->msrpm_base_pa = __pa(svm_msrpm);
@@ -278,12 +283,13 @@ static void svm_vcpu_reset(struct mvm_vcpu *vcpu)
 	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
 	c->nested_cr3 = vcpu->mvm->arch.mmu.root_hpa;
 
-	svm_init_seg(&s->es, SVM_SELECTOR_WRITE_MASK);
-	svm_init_seg(&s->ss, SVM_SELECTOR_WRITE_MASK);
-	svm_init_seg(&s->ds, SVM_SELECTOR_WRITE_MASK);
-	svm_init_seg(&s->fs, SVM_SELECTOR_WRITE_MASK);
-	svm_init_seg(&s->gs, SVM_SELECTOR_WRITE_MASK);
-	svm_init_seg(&s->cs, SVM_SELECTOR_READ_MASK | SVM_SELECTOR_CODE_MASK);
+	/* Type 3 (data, accessed) and 0xb (code, accessed), as KVM reports. */
+	svm_init_seg(&s->es, SVM_SELECTOR_WRITE_MASK | 1);
+	svm_init_seg(&s->ss, SVM_SELECTOR_WRITE_MASK | 1);
+	svm_init_seg(&s->ds, SVM_SELECTOR_WRITE_MASK | 1);
+	svm_init_seg(&s->fs, SVM_SELECTOR_WRITE_MASK | 1);
+	svm_init_seg(&s->gs, SVM_SELECTOR_WRITE_MASK | 1);
+	svm_init_seg(&s->cs, SVM_SELECTOR_READ_MASK | SVM_SELECTOR_CODE_MASK | 1);
 	s->cs.selector = 0xf000;
 	s->cs.base = 0xffff0000;
 	svm_init_sys_seg(&s->ldtr, 2);		/* LDT */
@@ -747,7 +753,9 @@ static int svm_handle_ioio(struct mvm_vcpu *vcpu)
 	u32 info = c->exit_info_1;
 	int size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
 	int asize = (info & SVM_IOIO_ASIZE_MASK) >> SVM_IOIO_ASIZE_SHIFT;
-	int seg = (info >> 10) & 7;	/* segment of OUTS, SDM encoding */
+	/* The OUTS segment (bits 12:10) is filled only with decode assists. */
+	int seg = boot_cpu_has(X86_FEATURE_DECODEASSISTS) ? (info >> 10) & 7 :
+		  VCPU_SREG_DS;
 
 	to_svm(vcpu)->next_rip = c->exit_info_2;
 	return mvm_handle_pio(vcpu, info >> 16, size, info & SVM_IOIO_TYPE_MASK,
@@ -789,6 +797,19 @@ static int svm_handle_ud(struct mvm_vcpu *vcpu)
 	return 1;
 }
 
+/* INVD, WBINVD: the guest's caches are coherent with ours; nothing to do. */
+static int svm_handle_skip(struct mvm_vcpu *vcpu)
+{
+	svm_skip_instruction(vcpu);
+	return 1;
+}
+
+static int svm_handle_rdpmc(struct mvm_vcpu *vcpu)
+{
+	mvm_inject_gp(vcpu, 0);
+	return 1;
+}
+
 static int (*const svm_exit_handlers[])(struct mvm_vcpu *vcpu) = {
 	[SVM_EXIT_INTR]		= svm_handle_interrupt,
 	[SVM_EXIT_NMI]		= svm_handle_interrupt,
@@ -810,6 +831,9 @@ static int (*const svm_exit_handlers[])(struct mvm_vcpu *vcpu) = {
 	[SVM_EXIT_MWAIT]	= svm_handle_ud,
 	[SVM_EXIT_XSETBV]	= svm_handle_xsetbv,
 	[SVM_EXIT_NPF]		= svm_handle_npf,
+	[SVM_EXIT_INVD]		= svm_handle_skip,
+	[SVM_EXIT_WBINVD]	= svm_handle_skip,
+	[SVM_EXIT_RDPMC]	= svm_handle_rdpmc,
 };
 
 /*
@@ -823,6 +847,9 @@ static u8 svm_insn_len(u32 exit_code)
 		return 1;
 	case SVM_EXIT_CPUID:
 	case SVM_EXIT_MSR:
+	case SVM_EXIT_INVD:
+	case SVM_EXIT_WBINVD:
+	case SVM_EXIT_RDPMC:
 		return 2;
 	case SVM_EXIT_VMMCALL:
 	case SVM_EXIT_XSETBV:

@@ -1,13 +1,1267 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Placeholder: the vmx backend is being written. */
+/*
+ * mvm Intel VT-x backend: one VMCS per vCPU, EPT, unrestricted guest.
+ *
+ * References are to the Intel SDM vol. 3C, chapters 23-29 ("SDM").
+ *
+ * VMCS residency: a VMCS is made current on a CPU by vmx_vcpu_load(),
+ * called by the common layer's preempt notifier whenever the vCPU thread
+ * is scheduled in (and around state ioctls).  If the vCPU last ran on
+ * another CPU, its VMCS is first VMCLEARed there by IPI (SDM 24.11.1: a
+ * VMCS may be active on one CPU only).  vmx_vcpu_put() leaves the VMCS
+ * loaded, so an ordinary exit costs no VMPTRLD.
+ *
+ * Guest MSRs that the VMCS cannot switch (KERNEL_GS_BASE and the SYSCALL
+ * MSRs) are loaded in vmx_vcpu_load() and the host's restored in
+ * vmx_vcpu_put(): the host kernel does not use them between the two.
+ */
+#define pr_fmt(fmt) "mvm: vmx: " fmt
+
+#include <linux/module.h>
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <asm/vmx.h>
+#include <asm/msr.h>
+#include <asm/desc.h>
+#include <asm/tlbflush.h>
+#include <asm/special_insns.h>
+#include <asm/cpu_entry_area.h>
 #include "x86.h"
+#include "trace.h"
+
+#define VMX_NR_MSRS_SWITCHED	5
+
+/* SDM 24.2: a VMCS or VMXON region starts with the revision id. */
+struct vmcs_hdr {
+	u32 revision_id;
+	u32 abort;
+};
+
+struct vcpu_vmx {
+	struct mvm_vcpu vcpu;		/* first: the core allocates us */
+	struct vmcs_hdr *vmcs;		/* one page */
+	int loaded_cpu;			/* CPU where the VMCS is active, -1 */
+	bool launched;			/* VMLAUNCH done since VMCLEAR */
+	struct list_head loaded_link;	/* per-CPU list, IRQs off */
+	u16 vpid;
+	bool tlb_flush_pending;
+	u32 exit_reason;		/* ~0 after VMfail */
+
+	/* Host state cached to skip VMWRITEs when unchanged. */
+	unsigned long host_cr3, host_cr4;
+
+	/* KERNEL_GS_BASE, STAR, LSTAR, CSTAR, SFMASK: guest and host. */
+	u64 guest_msrs[VMX_NR_MSRS_SWITCHED];
+	u64 host_msrs[VMX_NR_MSRS_SWITCHED];
+	bool guest_msrs_loaded;
+	u16 host_ds, host_es;
+	struct desc_ptr host_gdt;
+};
+
+static const u32 vmx_switched_msrs[VMX_NR_MSRS_SWITCHED] = {
+	MSR_KERNEL_GS_BASE, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK,
+};
+
+/* Control values computed once from the capability MSRs. */
+static struct {
+	u32 revision;
+	u32 pin, proc, proc2, exit, entry;
+	u64 ept_vpid_cap;
+	bool has_vpid;
+	bool ins_outs_info;	/* VMX_BASIC bit 54 */
+	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+} vmx_caps;
+
+static DEFINE_PER_CPU(struct vmcs_hdr *, vmxon_region);
+static DEFINE_PER_CPU(struct vmcs_hdr *, current_vmcs);
+static DEFINE_PER_CPU(struct list_head, loaded_vmcss);
+static DEFINE_SPINLOCK(vpid_lock);
+static unsigned long *vpid_bitmap;	/* 65536 bits, bit 0 = host */
+static void *vmx_msr_bitmap;		/* all ones: every MSR intercepted */
+
+asmlinkage int __vmx_vcpu_run(unsigned long *regs, bool launched);
+extern const char vmx_vmexit[];
+
+static inline struct vcpu_vmx *to_vmx(struct mvm_vcpu *vcpu)
+{
+	return container_of(vcpu, struct vcpu_vmx, vcpu);
+}
+
+/* ------------------------------------------------------------------ */
+/* VMX instructions (SDM vol. 3C 30; CF or ZF set means failure)        */
+
+static __always_inline unsigned long vmcs_read(unsigned long field)
+{
+	unsigned long value;
+
+	asm volatile("vmread %1, %0" : "=rm"(value) : "r"(field) : "cc");
+	return value;
+}
+
+static __always_inline void vmcs_write(unsigned long field, unsigned long value)
+{
+	bool fail;
+
+	asm volatile("vmwrite %[v], %[f]; setna %[fail]"
+		     : [fail] "=qm"(fail) : [v] "rm"(value), [f] "r"(field)
+		     : "cc");
+	if (unlikely(fail))
+		pr_err_ratelimited("vmwrite 0x%lx = 0x%lx failed (error %lu)\n",
+				   field, value, vmcs_read(VM_INSTRUCTION_ERROR));
+}
+
+static int vmx_vmxon(u64 pa)
+{
+	bool fail;
+
+	asm volatile("vmxon %[pa]; setna %[fail]"
+		     : [fail] "=qm"(fail) : [pa] "m"(pa) : "cc", "memory");
+	return fail ? -EIO : 0;
+}
+
+static void vmx_vmxoff(void)
+{
+	asm volatile("vmxoff" ::: "cc", "memory");
+}
+
+static void vmcs_clear(struct vmcs_hdr *vmcs)
+{
+	u64 pa = __pa(vmcs);
+	bool fail;
+
+	asm volatile("vmclear %[pa]; setna %[fail]"
+		     : [fail] "=qm"(fail) : [pa] "m"(pa) : "cc", "memory");
+	if (fail)
+		pr_err_ratelimited("vmclear of %llx failed\n", pa);
+}
+
+static void vmcs_load(struct vmcs_hdr *vmcs)
+{
+	u64 pa = __pa(vmcs);
+	bool fail;
+
+	asm volatile("vmptrld %[pa]; setna %[fail]"
+		     : [fail] "=qm"(fail) : [pa] "m"(pa) : "cc", "memory");
+	if (fail)
+		pr_err_ratelimited("vmptrld of %llx failed\n", pa);
+}
+
+static void vmx_invept(unsigned long type, u64 eptp)
+{
+	struct { u64 eptp, reserved; } desc = { eptp, 0 };
+
+	asm volatile("invept %0, %1" :: "m"(desc), "r"(type) : "cc", "memory");
+}
+
+static void vmx_invvpid(unsigned long type, u16 vpid)
+{
+	struct { u64 vpid, gva; } desc = { vpid, 0 };
+
+	asm volatile("invvpid %0, %1" :: "m"(desc), "r"(type) : "cc", "memory");
+}
+
+/* ------------------------------------------------------------------ */
+/* Probe                                                                */
+
+/*
+ * SDM A.3-A.5: the low 32 bits of a capability MSR are the controls that
+ * must be 1, the high 32 those that may be 1.
+ */
+static int vmx_adjust_controls(u32 required, u32 optional, u32 msr, u32 *result)
+{
+	u32 must, may;
+	u64 v;
+
+	rdmsrl(msr, v);
+	must = (u32)v;
+	may = v >> 32;
+	if (required & ~may)
+		return -ENODEV;
+	*result = ((required | optional) & may) | must;
+	return 0;
+}
 
 int vmx_probe(const char **why)
 {
-	*why = "vmx backend not implemented yet";
-	return -ENODEV;
+	u64 basic, feat;
+	bool true_ctls;
+	u32 cap;
+
+	rdmsrl(MSR_IA32_FEAT_CTL, feat);
+	if (!(feat & FEAT_CTL_LOCKED) ||
+	    !(feat & FEAT_CTL_VMX_ENABLED_OUTSIDE_SMX)) {
+		*why = "VMX disabled by BIOS (IA32_FEATURE_CONTROL)";
+		return -ENODEV;
+	}
+
+	rdmsrl(MSR_IA32_VMX_BASIC, basic);
+	vmx_caps.revision = basic & 0x7fffffff;
+	true_ctls = basic & VMX_BASIC_TRUE_CTLS;
+	vmx_caps.ins_outs_info = basic & BIT_ULL(54);
+
+	if (vmx_adjust_controls(PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING,
+				0, true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS :
+				MSR_IA32_VMX_PINBASED_CTLS, &vmx_caps.pin) ||
+	    vmx_adjust_controls(CPU_BASED_HLT_EXITING |
+				CPU_BASED_UNCOND_IO_EXITING |
+				CPU_BASED_USE_MSR_BITMAPS |
+				CPU_BASED_USE_TSC_OFFSETTING |
+				CPU_BASED_ACTIVATE_SECONDARY_CONTROLS, 0,
+				true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
+				MSR_IA32_VMX_PROCBASED_CTLS, &vmx_caps.proc)) {
+		*why = "missing basic VMX controls";
+		return -ENODEV;
+	}
+	if (vmx_adjust_controls(SECONDARY_EXEC_ENABLE_EPT |
+				SECONDARY_EXEC_UNRESTRICTED_GUEST,
+				SECONDARY_EXEC_ENABLE_VPID,
+				MSR_IA32_VMX_PROCBASED_CTLS2, &vmx_caps.proc2)) {
+		*why = "no EPT or no unrestricted guest";
+		return -ENODEV;
+	}
+	if (vmx_adjust_controls(VM_EXIT_HOST_ADDR_SPACE_SIZE |
+				VM_EXIT_SAVE_IA32_PAT | VM_EXIT_LOAD_IA32_PAT |
+				VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER,
+				0, true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS :
+				MSR_IA32_VMX_EXIT_CTLS, &vmx_caps.exit) ||
+	    vmx_adjust_controls(VM_ENTRY_LOAD_IA32_PAT | VM_ENTRY_LOAD_IA32_EFER,
+				0, true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS :
+				MSR_IA32_VMX_ENTRY_CTLS, &vmx_caps.entry)) {
+		*why = "missing PAT/EFER switching controls";
+		return -ENODEV;
+	}
+	/* Guests must not see CR3 accesses trap: EPT makes them harmless. */
+	vmx_caps.proc &= ~(CPU_BASED_CR3_LOAD_EXITING | CPU_BASED_CR3_STORE_EXITING);
+	vmx_caps.entry &= ~VM_ENTRY_IA32E_MODE;
+
+	rdmsrl(MSR_IA32_VMX_EPT_VPID_CAP, vmx_caps.ept_vpid_cap);
+	cap = vmx_caps.ept_vpid_cap;
+	if (!(cap & VMX_EPT_PAGE_WALK_4_BIT) || !(cap & VMX_EPTP_WB_BIT) ||
+	    !(cap & VMX_EPT_INVEPT_BIT)) {
+		*why = "EPT lacks 4-level walks, WB or INVEPT";
+		return -ENODEV;
+	}
+	vmx_caps.has_vpid = (vmx_caps.proc2 & SECONDARY_EXEC_ENABLE_VPID) &&
+			    (vmx_caps.ept_vpid_cap & VMX_VPID_INVVPID_BIT);
+	if (!vmx_caps.has_vpid)
+		vmx_caps.proc2 &= ~SECONDARY_EXEC_ENABLE_VPID;
+
+	rdmsrl(MSR_IA32_VMX_CR0_FIXED0, vmx_caps.cr0_fixed0);
+	rdmsrl(MSR_IA32_VMX_CR0_FIXED1, vmx_caps.cr0_fixed1);
+	rdmsrl(MSR_IA32_VMX_CR4_FIXED0, vmx_caps.cr4_fixed0);
+	rdmsrl(MSR_IA32_VMX_CR4_FIXED1, vmx_caps.cr4_fixed1);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Per-CPU enable                                                       */
+
+static void vmx_hardware_unsetup(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		free_page((unsigned long)per_cpu(vmxon_region, cpu));
+		per_cpu(vmxon_region, cpu) = NULL;
+	}
+	free_page((unsigned long)vmx_msr_bitmap);
+	bitmap_free(vpid_bitmap);
+	vmx_msr_bitmap = NULL;
+	vpid_bitmap = NULL;
+}
+
+static int vmx_hardware_setup(void)
+{
+	int cpu;
+
+	vmx_msr_bitmap = (void *)__get_free_page(GFP_KERNEL);
+	vpid_bitmap = bitmap_zalloc(1 << 16, GFP_KERNEL);
+	if (!vmx_msr_bitmap || !vpid_bitmap)
+		goto nomem;
+	memset(vmx_msr_bitmap, 0xff, PAGE_SIZE);
+	__set_bit(0, vpid_bitmap);
+
+	for_each_possible_cpu(cpu) {
+		struct vmcs_hdr *v = (void *)get_zeroed_page(GFP_KERNEL);
+
+		if (!v)
+			goto nomem;
+		v->revision_id = vmx_caps.revision;
+		per_cpu(vmxon_region, cpu) = v;
+		INIT_LIST_HEAD(&per_cpu(loaded_vmcss, cpu));
+	}
+	pr_info("EPT, unrestricted guest%s\n", vmx_caps.has_vpid ? ", VPID" : "");
+	return 0;
+nomem:
+	vmx_hardware_unsetup();
+	return -ENOMEM;
+}
+
+/* This CPU, IRQs off (SDM 23.7 "Enabling and Entering VMX Operation"). */
+static int vmx_hardware_enable(void)
+{
+	u64 feat;
+	int r;
+
+	if (__read_cr4() & X86_CR4_VMXE)
+		return -EBUSY;	/* another hypervisor is in VMX operation */
+	rdmsrl(MSR_IA32_FEAT_CTL, feat);
+	if (!(feat & FEAT_CTL_LOCKED) ||
+	    !(feat & FEAT_CTL_VMX_ENABLED_OUTSIDE_SMX))
+		return -ENODEV;
+
+	cr4_set_bits(X86_CR4_VMXE);
+	r = vmx_vmxon(__pa(this_cpu_read(vmxon_region)));
+	if (r) {
+		cr4_clear_bits(X86_CR4_VMXE);
+		return r;
+	}
+	this_cpu_write(current_vmcs, NULL);
+	/* EPT and VPID translations of an earlier owner must not survive. */
+	vmx_invept(VMX_EPT_EXTENT_GLOBAL, 0);
+	if (vmx_caps.has_vpid)
+		vmx_invvpid(VMX_VPID_EXTENT_ALL_CONTEXT, 0);
+	return 0;
+}
+
+static void vmx_clear_loaded(struct vcpu_vmx *vmx)
+{
+	vmcs_clear(vmx->vmcs);
+	if (this_cpu_read(current_vmcs) == vmx->vmcs)
+		this_cpu_write(current_vmcs, NULL);
+	list_del(&vmx->loaded_link);
+	/* Other CPUs read these without the IPI's ordering. */
+	smp_wmb();
+	vmx->launched = false;
+	WRITE_ONCE(vmx->loaded_cpu, -1);
+}
+
+static void vmx_hardware_disable(void)
+{
+	struct vcpu_vmx *vmx, *tmp;
+
+	/* VMXOFF with an active VMCS would lose its state (SDM 24.11.1). */
+	list_for_each_entry_safe(vmx, tmp, this_cpu_ptr(&loaded_vmcss), loaded_link)
+		vmx_clear_loaded(vmx);
+	vmx_vmxoff();
+	cr4_clear_bits(X86_CR4_VMXE);
+}
+
+/* ------------------------------------------------------------------ */
+/* vCPU load/put                                                        */
+
+static void vmx_clear_ipi(void *data)
+{
+	struct vcpu_vmx *vmx = data;
+
+	if (vmx->loaded_cpu == smp_processor_id())
+		vmx_clear_loaded(vmx);
+}
+
+static void vmx_clear_vmcs(struct vcpu_vmx *vmx)
+{
+	int cpu = READ_ONCE(vmx->loaded_cpu);
+
+	if (cpu >= 0)
+		smp_call_function_single(cpu, vmx_clear_ipi, vmx, 1);
+}
+
+static u64 vmx_eptp(struct mvm_vcpu *vcpu)
+{
+	/* SDM 24.6.11: WB (6), 4-level walk (3 in bits 5:3). */
+	return vcpu->mvm->arch.mmu.root_hpa | (3 << 3) | 6;
+}
+
+static void vmx_vcpu_load(struct mvm_vcpu *vcpu, int cpu)
+{
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
+	unsigned long flags;
+	int i;
+
+	if (vmx->loaded_cpu != cpu) {
+		vmx_clear_vmcs(vmx);
+		local_irq_save(flags);
+		list_add(&vmx->loaded_link, this_cpu_ptr(&loaded_vmcss));
+		local_irq_restore(flags);
+		vmx->loaded_cpu = cpu;
+		/* Translations cached on this CPU may be stale. */
+		vmx->tlb_flush_pending = true;
+	}
+	if (this_cpu_read(current_vmcs) != vmx->vmcs) {
+		vmcs_load(vmx->vmcs);
+		this_cpu_write(current_vmcs, vmx->vmcs);
+
+		/* Per-CPU host state (SDM 24.5). */
+		vmcs_write(HOST_TR_BASE, (unsigned long)&get_cpu_entry_area(cpu)->tss.x86_tss);
+		vmcs_write(HOST_GDTR_BASE, (unsigned long)get_cpu_gdt_ro(cpu));
+		vmcs_write(HOST_GS_BASE, cpu_kernelmode_gs_base(cpu));
+		vmcs_write(HOST_IA32_SYSENTER_ESP,
+			   (unsigned long)(cpu_entry_stack(cpu) + 1));
+	}
+	vmcs_write(HOST_FS_BASE, current->thread.fsbase);
+
+	if (!vmx->guest_msrs_loaded) {
+		for (i = 0; i < VMX_NR_MSRS_SWITCHED; i++) {
+			rdmsrl(vmx_switched_msrs[i], vmx->host_msrs[i]);
+			wrmsrl(vmx_switched_msrs[i], vmx->guest_msrs[i]);
+		}
+		vmx->guest_msrs_loaded = true;
+	}
+	native_store_gdt(&vmx->host_gdt);
+}
+
+static void vmx_vcpu_put(struct mvm_vcpu *vcpu)
+{
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
+	int i;
+
+	if (vmx->guest_msrs_loaded) {
+		for (i = 0; i < VMX_NR_MSRS_SWITCHED; i++) {
+			rdmsrl(vmx_switched_msrs[i], vmx->guest_msrs[i]);
+			wrmsrl(vmx_switched_msrs[i], vmx->host_msrs[i]);
+		}
+		vmx->guest_msrs_loaded = false;
+	}
+	/* A VM exit leaves the GDT limit at 0xffff (SDM 27.5.2). */
+	load_gdt(&vmx->host_gdt);
+}
+
+/* ------------------------------------------------------------------ */
+/* VM and vCPU                                                          */
+
+static int vmx_vm_init(struct mvm *mvm)
+{
+	return 0;
+}
+
+static void vmx_vm_destroy(struct mvm *mvm)
+{
+}
+
+static int vmx_vcpu_create(struct mvm_vcpu *vcpu)
+{
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
+
+	vmx->vmcs = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!vmx->vmcs)
+		return -ENOMEM;
+	vmx->vmcs->revision_id = vmx_caps.revision;
+	vmx->loaded_cpu = -1;
+	INIT_LIST_HEAD(&vmx->loaded_link);
+
+	if (vmx_caps.has_vpid) {
+		spin_lock(&vpid_lock);
+		vmx->vpid = find_first_zero_bit(vpid_bitmap, 1 << 16);
+		if (vmx->vpid < (1 << 16) && vmx->vpid)
+			__set_bit(vmx->vpid, vpid_bitmap);
+		else
+			vmx->vpid = 0;	/* none left: flush on every entry */
+		spin_unlock(&vpid_lock);
+	}
+	return 0;
+}
+
+static void vmx_vcpu_free(struct mvm_vcpu *vcpu)
+{
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
+
+	vmx_clear_vmcs(vmx);
+	if (vmx->vpid) {
+		spin_lock(&vpid_lock);
+		__clear_bit(vmx->vpid, vpid_bitmap);
+		spin_unlock(&vpid_lock);
+	}
+	free_page((unsigned long)vmx->vmcs);
+}
+
+static void vmx_set_seg_regs(unsigned long sel, unsigned long base,
+			     unsigned long limit, unsigned long ar,
+			     u16 selector, u32 access)
+{
+	vmcs_write(sel, selector);
+	vmcs_write(base, 0);
+	vmcs_write(limit, 0xffff);
+	vmcs_write(ar, access);
+}
+
+/* Reset state, SDM vol. 3A 10.1.1 "Processor State After Reset". */
+static void vmx_vcpu_reset(struct mvm_vcpu *vcpu)
+{
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
+	struct desc_ptr idt;
+	u64 v;
+
+	/* Controls. */
+	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, vmx_caps.pin);
+	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx_caps.proc);
+	vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_caps.proc2);
+	vmcs_write(VM_EXIT_CONTROLS, vmx_caps.exit);
+	vmcs_write(VM_ENTRY_CONTROLS, vmx_caps.entry);
+	vmcs_write(EXCEPTION_BITMAP, 0);
+	vmcs_write(MSR_BITMAP, __pa(vmx_msr_bitmap));
+	vmcs_write(EPT_POINTER, vmx_eptp(vcpu));
+	if (vmx->vpid)
+		vmcs_write(VIRTUAL_PROCESSOR_ID, vmx->vpid);
+	vmcs_write(VMCS_LINK_POINTER, -1ULL);
+	vmcs_write(TSC_OFFSET, 0);
+	vmcs_write(VM_EXIT_MSR_STORE_COUNT, 0);
+	vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
+	vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+	/* PG and NE are the hypervisor's in CR0, VMXE in CR4 (SDM 25.3). */
+	vmcs_write(CR0_GUEST_HOST_MASK, X86_CR0_PG | X86_CR0_NE);
+	vmcs_write(CR4_GUEST_HOST_MASK, X86_CR4_VMXE);
+
+	/* Host state that is the same on every CPU (SDM 24.5). */
+	vmcs_write(HOST_CR0, read_cr0());
+	vmx->host_cr3 = __read_cr3();
+	vmcs_write(HOST_CR3, vmx->host_cr3);
+	vmx->host_cr4 = __read_cr4();
+	vmcs_write(HOST_CR4, vmx->host_cr4);
+	vmcs_write(HOST_CS_SELECTOR, __KERNEL_CS);
+	vmcs_write(HOST_SS_SELECTOR, __KERNEL_DS);
+	vmcs_write(HOST_DS_SELECTOR, 0);
+	vmcs_write(HOST_ES_SELECTOR, 0);
+	vmcs_write(HOST_FS_SELECTOR, 0);
+	vmcs_write(HOST_GS_SELECTOR, 0);
+	vmcs_write(HOST_TR_SELECTOR, GDT_ENTRY_TSS * 8);
+	store_idt(&idt);
+	vmcs_write(HOST_IDTR_BASE, idt.address);
+	vmcs_write(HOST_RIP, (unsigned long)vmx_vmexit);
+	rdmsrl(MSR_IA32_SYSENTER_CS, v);
+	vmcs_write(HOST_IA32_SYSENTER_CS, v);
+	rdmsrl(MSR_IA32_SYSENTER_EIP, v);
+	vmcs_write(HOST_IA32_SYSENTER_EIP, v);
+	rdmsrl(MSR_IA32_CR_PAT, v);
+	vmcs_write(HOST_IA32_PAT, v);
+	rdmsrl(MSR_EFER, v);
+	vmcs_write(HOST_IA32_EFER, v);
+
+	/* Guest state. */
+	vmx_set_seg_regs(GUEST_ES_SELECTOR, GUEST_ES_BASE, GUEST_ES_LIMIT,
+			 GUEST_ES_AR_BYTES, 0, 0x93);
+	vmx_set_seg_regs(GUEST_SS_SELECTOR, GUEST_SS_BASE, GUEST_SS_LIMIT,
+			 GUEST_SS_AR_BYTES, 0, 0x93);
+	vmx_set_seg_regs(GUEST_DS_SELECTOR, GUEST_DS_BASE, GUEST_DS_LIMIT,
+			 GUEST_DS_AR_BYTES, 0, 0x93);
+	vmx_set_seg_regs(GUEST_FS_SELECTOR, GUEST_FS_BASE, GUEST_FS_LIMIT,
+			 GUEST_FS_AR_BYTES, 0, 0x93);
+	vmx_set_seg_regs(GUEST_GS_SELECTOR, GUEST_GS_BASE, GUEST_GS_LIMIT,
+			 GUEST_GS_AR_BYTES, 0, 0x93);
+	vmx_set_seg_regs(GUEST_CS_SELECTOR, GUEST_CS_BASE, GUEST_CS_LIMIT,
+			 GUEST_CS_AR_BYTES, 0xf000, 0x9b);
+	vmcs_write(GUEST_CS_BASE, 0xffff0000);
+	vmx_set_seg_regs(GUEST_TR_SELECTOR, GUEST_TR_BASE, GUEST_TR_LIMIT,
+			 GUEST_TR_AR_BYTES, 0, 0x8b);
+	vmx_set_seg_regs(GUEST_LDTR_SELECTOR, GUEST_LDTR_BASE, GUEST_LDTR_LIMIT,
+			 GUEST_LDTR_AR_BYTES, 0, 0x82);
+	vmcs_write(GUEST_GDTR_BASE, 0);
+	vmcs_write(GUEST_GDTR_LIMIT, 0xffff);
+	vmcs_write(GUEST_IDTR_BASE, 0);
+	vmcs_write(GUEST_IDTR_LIMIT, 0xffff);
+
+	vmcs_write(GUEST_CR0, (X86_CR0_NW | X86_CR0_CD | X86_CR0_ET) | X86_CR0_NE);
+	vmcs_write(CR0_READ_SHADOW, X86_CR0_NW | X86_CR0_CD | X86_CR0_ET);
+	vmcs_write(GUEST_CR3, 0);
+	vmcs_write(GUEST_CR4, X86_CR4_VMXE);
+	vmcs_write(CR4_READ_SHADOW, 0);
+	vmcs_write(GUEST_IA32_EFER, 0);
+	vmcs_write(GUEST_IA32_PAT, 0x0007040600070406ULL);
+	vmcs_write(GUEST_DR7, 0x400);
+	vmcs_write(GUEST_IA32_DEBUGCTL, 0);
+	vmcs_write(GUEST_RFLAGS, X86_EFLAGS_FIXED);
+	vmcs_write(GUEST_RIP, 0xfff0);
+	vmcs_write(GUEST_RSP, 0);
+	vmcs_write(GUEST_SYSENTER_CS, 0);
+	vmcs_write(GUEST_SYSENTER_ESP, 0);
+	vmcs_write(GUEST_SYSENTER_EIP, 0);
+	vmcs_write(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
+	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
+	vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+
+	memset(vmx->guest_msrs, 0, sizeof(vmx->guest_msrs));
+	if (vmx->guest_msrs_loaded) {
+		int i;
+
+		for (i = 0; i < VMX_NR_MSRS_SWITCHED; i++)
+			wrmsrl(vmx_switched_msrs[i], 0);
+	}
+	vmx->tlb_flush_pending = true;
+}
+
+static void vmx_flush_tlb(struct mvm_vcpu *vcpu)
+{
+	to_vmx(vcpu)->tlb_flush_pending = true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Register state                                                       */
+
+static void vmx_cache_reg(struct mvm_vcpu *vcpu, enum mvm_reg reg)
+{
+	switch (reg) {
+	case MVM_REG_RSP:
+		vcpu->arch.regs[reg] = vmcs_read(GUEST_RSP);
+		break;
+	case MVM_REG_RIP:
+		vcpu->arch.regs[reg] = vmcs_read(GUEST_RIP);
+		break;
+	default:
+		break;
+	}
+	__set_bit(reg, &vcpu->arch.regs_avail);
+}
+
+static unsigned long vmx_get_rflags(struct mvm_vcpu *vcpu)
+{
+	return vmcs_read(GUEST_RFLAGS);
+}
+
+static void vmx_set_rflags(struct mvm_vcpu *vcpu, unsigned long rflags)
+{
+	vmcs_write(GUEST_RFLAGS, rflags);
+}
+
+/* VMCS field encodings of ES..GS, TR, LDTR step by 2 (SDM B.1.2-B.3.3). */
+static const struct {
+	u32 selector, base, limit, ar;
+} vmx_segs[] = {
+	[VCPU_SREG_ES]	 = { GUEST_ES_SELECTOR, GUEST_ES_BASE, GUEST_ES_LIMIT, GUEST_ES_AR_BYTES },
+	[VCPU_SREG_CS]	 = { GUEST_CS_SELECTOR, GUEST_CS_BASE, GUEST_CS_LIMIT, GUEST_CS_AR_BYTES },
+	[VCPU_SREG_SS]	 = { GUEST_SS_SELECTOR, GUEST_SS_BASE, GUEST_SS_LIMIT, GUEST_SS_AR_BYTES },
+	[VCPU_SREG_DS]	 = { GUEST_DS_SELECTOR, GUEST_DS_BASE, GUEST_DS_LIMIT, GUEST_DS_AR_BYTES },
+	[VCPU_SREG_FS]	 = { GUEST_FS_SELECTOR, GUEST_FS_BASE, GUEST_FS_LIMIT, GUEST_FS_AR_BYTES },
+	[VCPU_SREG_GS]	 = { GUEST_GS_SELECTOR, GUEST_GS_BASE, GUEST_GS_LIMIT, GUEST_GS_AR_BYTES },
+	[VCPU_SREG_TR]	 = { GUEST_TR_SELECTOR, GUEST_TR_BASE, GUEST_TR_LIMIT, GUEST_TR_AR_BYTES },
+	[VCPU_SREG_LDTR] = { GUEST_LDTR_SELECTOR, GUEST_LDTR_BASE, GUEST_LDTR_LIMIT, GUEST_LDTR_AR_BYTES },
+};
+
+/* SDM 24.4.1 table 24-2: access rights; bit 16 = unusable. */
+static void vmx_get_segment(struct mvm_vcpu *vcpu, struct kvm_segment *var,
+			    int seg)
+{
+	u32 ar = vmcs_read(vmx_segs[seg].ar);
+
+	memset(var, 0, sizeof(*var));
+	var->selector = vmcs_read(vmx_segs[seg].selector);
+	var->base = vmcs_read(vmx_segs[seg].base);
+	var->limit = vmcs_read(vmx_segs[seg].limit);
+	var->unusable = (ar >> 16) & 1;
+	var->type = ar & 15;
+	var->s = (ar >> 4) & 1;
+	var->dpl = (ar >> 5) & 3;
+	var->present = !var->unusable;
+	var->avl = (ar >> 12) & 1;
+	var->l = (ar >> 13) & 1;
+	var->db = (ar >> 14) & 1;
+	var->g = (ar >> 15) & 1;
+}
+
+static void vmx_set_segment(struct mvm_vcpu *vcpu,
+			    const struct kvm_segment *var, int seg)
+{
+	u32 ar;
+
+	if (var->unusable || !var->present)
+		ar = 1 << 16;
+	else
+		ar = (var->type & 15) | (var->s & 1) << 4 | (var->dpl & 3) << 5 |
+		     1 << 7 | (var->avl & 1) << 12 | (var->l & 1) << 13 |
+		     (var->db & 1) << 14 | (var->g & 1) << 15;
+	vmcs_write(vmx_segs[seg].selector, var->selector);
+	vmcs_write(vmx_segs[seg].base, var->base);
+	vmcs_write(vmx_segs[seg].limit, var->limit);
+	vmcs_write(vmx_segs[seg].ar, ar);
+}
+
+static void vmx_get_idt(struct mvm_vcpu *vcpu, struct desc_ptr *dt)
+{
+	dt->size = vmcs_read(GUEST_IDTR_LIMIT);
+	dt->address = vmcs_read(GUEST_IDTR_BASE);
+}
+
+static void vmx_set_idt(struct mvm_vcpu *vcpu, const struct desc_ptr *dt)
+{
+	vmcs_write(GUEST_IDTR_LIMIT, dt->size);
+	vmcs_write(GUEST_IDTR_BASE, dt->address);
+}
+
+static void vmx_get_gdt(struct mvm_vcpu *vcpu, struct desc_ptr *dt)
+{
+	dt->size = vmcs_read(GUEST_GDTR_LIMIT);
+	dt->address = vmcs_read(GUEST_GDTR_BASE);
+}
+
+static void vmx_set_gdt(struct mvm_vcpu *vcpu, const struct desc_ptr *dt)
+{
+	vmcs_write(GUEST_GDTR_LIMIT, dt->size);
+	vmcs_write(GUEST_GDTR_BASE, dt->address);
+}
+
+static u64 vmx_get_efer(struct mvm_vcpu *vcpu)
+{
+	return vmcs_read(GUEST_IA32_EFER);
+}
+
+/* The "IA-32e mode guest" entry control is EFER.LMA (SDM 26.3.1.1). */
+static void vmx_set_efer(struct mvm_vcpu *vcpu, u64 efer)
+{
+	u32 entry = vmcs_read(VM_ENTRY_CONTROLS);
+
+	vmcs_write(GUEST_IA32_EFER, efer);
+	if (efer & EFER_LMA)
+		entry |= VM_ENTRY_IA32E_MODE;
+	else
+		entry &= ~VM_ENTRY_IA32E_MODE;
+	vmcs_write(VM_ENTRY_CONTROLS, entry);
+}
+
+/*
+ * With EPT and PAE paging the CPU takes the PDPTEs from the VMCS at entry
+ * (SDM 26.3.2.4); after a guest MOV to CR3 it keeps them there itself.
+ */
+static void vmx_load_pdptrs(struct mvm_vcpu *vcpu)
+{
+	u64 cr0 = vmcs_read(CR0_READ_SHADOW), cr4 = vmcs_read(CR4_READ_SHADOW);
+	u64 pdpte[4] = {};
+
+	if (!(cr0 & X86_CR0_PG) || !(cr4 & X86_CR4_PAE) ||
+	    (vmx_get_efer(vcpu) & EFER_LMA))
+		return;
+	mvm_read_guest(vcpu->mvm, vmcs_read(GUEST_CR3) & ~0x1fULL, pdpte,
+		       sizeof(pdpte));
+	vmcs_write(GUEST_PDPTR0, pdpte[0]);
+	vmcs_write(GUEST_PDPTR1, pdpte[1]);
+	vmcs_write(GUEST_PDPTR2, pdpte[2]);
+	vmcs_write(GUEST_PDPTR3, pdpte[3]);
+}
+
+static unsigned long vmx_get_cr(struct mvm_vcpu *vcpu, int cr)
+{
+	switch (cr) {
+	case 0:
+		return (vmcs_read(GUEST_CR0) & ~(X86_CR0_PG | X86_CR0_NE)) |
+		       (vmcs_read(CR0_READ_SHADOW) & (X86_CR0_PG | X86_CR0_NE));
+	case 2:
+		return vcpu->arch.cr2;
+	case 3:
+		return vmcs_read(GUEST_CR3);
+	default:
+		return (vmcs_read(GUEST_CR4) & ~X86_CR4_VMXE) |
+		       (vmcs_read(CR4_READ_SHADOW) & X86_CR4_VMXE);
+	}
+}
+
+static void vmx_set_cr(struct mvm_vcpu *vcpu, int cr, unsigned long val)
+{
+	u64 efer;
+
+	switch (cr) {
+	case 0:
+		/* Entering or leaving long mode with EFER.LME (SDM 9.8.5). */
+		efer = vmx_get_efer(vcpu);
+		if (efer & EFER_LME) {
+			if (val & X86_CR0_PG)
+				efer |= EFER_LMA;
+			else
+				efer &= ~EFER_LMA;
+			vmx_set_efer(vcpu, efer);
+		}
+		vmcs_write(CR0_READ_SHADOW, val);
+		vmcs_write(GUEST_CR0, val | X86_CR0_NE);
+		vmx_load_pdptrs(vcpu);
+		break;
+	case 2:
+		vcpu->arch.cr2 = val;
+		break;
+	case 3:
+		vmcs_write(GUEST_CR3, val);
+		vmx_load_pdptrs(vcpu);
+		break;
+	default:
+		vmcs_write(CR4_READ_SHADOW, val);
+		vmcs_write(GUEST_CR4, val | X86_CR4_VMXE);
+		vmx_load_pdptrs(vcpu);
+		break;
+	}
+}
+
+static u32 vmx_get_interrupt_shadow(struct mvm_vcpu *vcpu)
+{
+	return vmcs_read(GUEST_INTERRUPTIBILITY_INFO) &
+	       (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
+}
+
+static void vmx_set_interrupt_shadow(struct mvm_vcpu *vcpu, u32 mask)
+{
+	u32 v = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+
+	v &= ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
+	if (mask)
+		v |= mask & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
+	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, v);
+}
+
+static int vmx_switched_msr_index(u32 index)
+{
+	int i;
+
+	for (i = 0; i < VMX_NR_MSRS_SWITCHED; i++)
+		if (vmx_switched_msrs[i] == index)
+			return i;
+	return -1;
+}
+
+static bool vmx_valid_pat(u64 pat)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 t = pat >> (i * 8);
+
+		if (t == 2 || t == 3 || t > 7)
+			return false;
+	}
+	return true;
+}
+
+static int vmx_get_msr(struct mvm_vcpu *vcpu, u32 index, u64 *data)
+{
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
+	int i = vmx_switched_msr_index(index);
+
+	if (i >= 0) {
+		if (vmx->guest_msrs_loaded)
+			rdmsrl(index, *data);
+		else
+			*data = vmx->guest_msrs[i];
+		return 0;
+	}
+	switch (index) {
+	case MSR_FS_BASE:		*data = vmcs_read(GUEST_FS_BASE); break;
+	case MSR_GS_BASE:		*data = vmcs_read(GUEST_GS_BASE); break;
+	case MSR_IA32_SYSENTER_CS:	*data = vmcs_read(GUEST_SYSENTER_CS); break;
+	case MSR_IA32_SYSENTER_ESP:	*data = vmcs_read(GUEST_SYSENTER_ESP); break;
+	case MSR_IA32_SYSENTER_EIP:	*data = vmcs_read(GUEST_SYSENTER_EIP); break;
+	case MSR_IA32_CR_PAT:		*data = vmcs_read(GUEST_IA32_PAT); break;
+	case MSR_IA32_TSC:
+		*data = rdtsc() + vmcs_read(TSC_OFFSET);
+		break;
+	default:
+		return 1;
+	}
+	return 0;
+}
+
+static int vmx_set_msr(struct mvm_vcpu *vcpu, u32 index, u64 data,
+		       bool host_initiated)
+{
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
+	int i = vmx_switched_msr_index(index);
+
+	if (i >= 0) {
+		/* Non-canonical values would fault the WRMSR (SDM 2.2.1). */
+		if (index != MSR_STAR && index != MSR_SYSCALL_MASK &&
+		    (s64)(data << 16) >> 16 != (s64)data)
+			return 1;
+		vmx->guest_msrs[i] = data;
+		if (vmx->guest_msrs_loaded)
+			wrmsrl(index, data);
+		return 0;
+	}
+	switch (index) {
+	case MSR_FS_BASE:		vmcs_write(GUEST_FS_BASE, data); break;
+	case MSR_GS_BASE:		vmcs_write(GUEST_GS_BASE, data); break;
+	case MSR_IA32_SYSENTER_CS:	vmcs_write(GUEST_SYSENTER_CS, data); break;
+	case MSR_IA32_SYSENTER_ESP:	vmcs_write(GUEST_SYSENTER_ESP, data); break;
+	case MSR_IA32_SYSENTER_EIP:	vmcs_write(GUEST_SYSENTER_EIP, data); break;
+	case MSR_IA32_CR_PAT:
+		if (!vmx_valid_pat(data))
+			return 1;
+		vmcs_write(GUEST_IA32_PAT, data);
+		break;
+	case MSR_IA32_TSC:
+		vmcs_write(TSC_OFFSET, data - rdtsc());
+		break;
+	default:
+		return 1;
+	}
+	return 0;
+}
+
+static void vmx_skip_instruction(struct mvm_vcpu *vcpu)
+{
+	mvm_rip_write(vcpu, mvm_rip_read(vcpu) +
+			    vmcs_read(VM_EXIT_INSTRUCTION_LEN));
+	vmx_set_interrupt_shadow(vcpu, 0);
+}
+
+static void vmx_inject_exception(struct mvm_vcpu *vcpu)
+{
+	u32 info = vcpu->arch.exception_vector | INTR_TYPE_HARD_EXCEPTION |
+		   INTR_INFO_VALID_MASK;
+
+	if (vcpu->arch.exception_has_error_code) {
+		info |= INTR_INFO_DELIVER_CODE_MASK;
+		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE,
+			   vcpu->arch.exception_error_code);
+	}
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info);
+}
+
+static void vmx_dump_state(struct mvm_vcpu *vcpu)
+{
+	int s;
+
+	pr_err("VMCS of vcpu %u:\n", vcpu->vcpu_id);
+	pr_err("  exit reason 0x%lx qual 0x%lx intr 0x%lx idt 0x%lx insn err %lu\n",
+	       vmcs_read(VM_EXIT_REASON), vmcs_read(EXIT_QUALIFICATION),
+	       vmcs_read(VM_EXIT_INTR_INFO), vmcs_read(IDT_VECTORING_INFO_FIELD),
+	       vmcs_read(VM_INSTRUCTION_ERROR));
+	pr_err("  pin 0x%lx proc 0x%lx proc2 0x%lx entry 0x%lx exit 0x%lx eptp 0x%lx\n",
+	       vmcs_read(PIN_BASED_VM_EXEC_CONTROL),
+	       vmcs_read(CPU_BASED_VM_EXEC_CONTROL),
+	       vmcs_read(SECONDARY_VM_EXEC_CONTROL), vmcs_read(VM_ENTRY_CONTROLS),
+	       vmcs_read(VM_EXIT_CONTROLS), vmcs_read(EPT_POINTER));
+	pr_err("  rip 0x%lx rsp 0x%lx rflags 0x%lx cr0 0x%lx/0x%lx cr3 0x%lx cr4 0x%lx/0x%lx efer 0x%lx\n",
+	       vmcs_read(GUEST_RIP), vmcs_read(GUEST_RSP),
+	       vmcs_read(GUEST_RFLAGS), vmcs_read(GUEST_CR0),
+	       vmcs_read(CR0_READ_SHADOW), vmcs_read(GUEST_CR3),
+	       vmcs_read(GUEST_CR4), vmcs_read(CR4_READ_SHADOW),
+	       vmcs_read(GUEST_IA32_EFER));
+	for (s = VCPU_SREG_ES; s <= VCPU_SREG_LDTR; s++)
+		pr_err("  seg %d sel 0x%04lx base 0x%016lx limit 0x%08lx ar 0x%05lx\n",
+		       s, vmcs_read(vmx_segs[s].selector),
+		       vmcs_read(vmx_segs[s].base), vmcs_read(vmx_segs[s].limit),
+		       vmcs_read(vmx_segs[s].ar));
+	pr_err("  activity %lu interruptibility 0x%lx entry intr 0x%lx\n",
+	       vmcs_read(GUEST_ACTIVITY_STATE),
+	       vmcs_read(GUEST_INTERRUPTIBILITY_INFO),
+	       vmcs_read(VM_ENTRY_INTR_INFO_FIELD));
+}
+
+/* ------------------------------------------------------------------ */
+/* Entry                                                                */
+
+static void vmx_vcpu_run(struct mvm_vcpu *vcpu)
+{
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
+	unsigned long *regs = vcpu->arch.regs;
+	unsigned long cr3, cr4;
+	int fail;
+
+	/* Host CR3 (a new PCID after a flush) and CR4 may change. */
+	cr3 = __read_cr3();
+	if (unlikely(cr3 != vmx->host_cr3)) {
+		vmcs_write(HOST_CR3, cr3);
+		vmx->host_cr3 = cr3;
+	}
+	cr4 = __read_cr4();
+	if (unlikely(cr4 != vmx->host_cr4)) {
+		vmcs_write(HOST_CR4, cr4);
+		vmx->host_cr4 = cr4;
+	}
+	if (vmx->tlb_flush_pending || !vmx->vpid) {
+		vmx_invept(VMX_EPT_EXTENT_CONTEXT, vmx_eptp(vcpu));
+		if (vmx->vpid)
+			vmx_invvpid(VMX_VPID_EXTENT_SINGLE_CONTEXT, vmx->vpid);
+		vmx->tlb_flush_pending = false;
+	}
+
+	if (test_bit(MVM_REG_RSP, &vcpu->arch.regs_dirty))
+		vmcs_write(GUEST_RSP, regs[MVM_REG_RSP]);
+	if (test_bit(MVM_REG_RIP, &vcpu->arch.regs_dirty))
+		vmcs_write(GUEST_RIP, regs[MVM_REG_RIP]);
+	vcpu->arch.regs_dirty = 0;
+
+	/* CR2 is not in the VMCS (SDM 27.3.1 note). */
+	if (native_read_cr2() != vcpu->arch.cr2)
+		native_write_cr2(vcpu->arch.cr2);
+	savesegment(ds, vmx->host_ds);
+	savesegment(es, vmx->host_es);
+
+	fail = __vmx_vcpu_run(regs, vmx->launched);
+
+	vcpu->arch.cr2 = native_read_cr2();
+	if (vmx->host_ds)
+		loadsegment(ds, vmx->host_ds);
+	if (vmx->host_es)
+		loadsegment(es, vmx->host_es);
+
+	vcpu->arch.regs_avail &= ~(BIT(MVM_REG_RSP) | BIT(MVM_REG_RIP));
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+
+	if (unlikely(fail)) {
+		vmx->exit_reason = ~0u;
+		return;
+	}
+	vmx->launched = true;
+	vmx->exit_reason = vmcs_read(VM_EXIT_REASON);
+
+	/*
+	 * An NMI that exited the guest belongs to the host: run its handler
+	 * now, before interrupts are enabled.  INT 2 does not block further
+	 * NMIs the way a real NMI does; acceptable for a handler that
+	 * completes quickly.
+	 */
+	if ((u16)vmx->exit_reason == EXIT_REASON_EXCEPTION_NMI &&
+	    (vmcs_read(VM_EXIT_INTR_INFO) & INTR_INFO_INTR_TYPE_MASK) ==
+	    INTR_TYPE_NMI_INTR)
+		asm volatile("int $2");
+}
+
+/*
+ * An exit during event delivery (an EPT violation on the IDT or the
+ * stack) must deliver the event again (SDM 27.2.4, 28.2.1.1).  External
+ * interrupts and NMIs were the host's; software interrupts re-execute.
+ */
+static void vmx_complete_interrupted_event(struct mvm_vcpu *vcpu)
+{
+	u32 info = vmcs_read(IDT_VECTORING_INFO_FIELD);
+
+	if (!(info & VECTORING_INFO_VALID_MASK) ||
+	    (info & VECTORING_INFO_TYPE_MASK) != INTR_TYPE_HARD_EXCEPTION)
+		return;
+	if (info & VECTORING_INFO_DELIVER_CODE_MASK)
+		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE,
+			   vmcs_read(IDT_VECTORING_ERROR_CODE));
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info & ~INTR_INFO_RESVD_BITS_MASK);
+}
+
+/* ------------------------------------------------------------------ */
+/* Exit handlers                                                        */
+
+static int vmx_handle_exception_nmi(struct mvm_vcpu *vcpu)
+{
+	u32 intr = vmcs_read(VM_EXIT_INTR_INFO);
+
+	if ((intr & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
+		return 1;	/* handled in vmx_vcpu_run() */
+	/* The exception bitmap is empty: nothing else should come here. */
+	return mvm_handle_unknown_exit(vcpu, EXIT_REASON_EXCEPTION_NMI);
+}
+
+static int vmx_handle_external_interrupt(struct mvm_vcpu *vcpu)
+{
+	/* Still pending in the local APIC: the host takes it (x86.c). */
+	return 1;
+}
+
+static int vmx_handle_triple_fault(struct mvm_vcpu *vcpu)
+{
+	return mvm_handle_triple_fault(vcpu);
+}
+
+static int vmx_handle_cpuid(struct mvm_vcpu *vcpu)
+{
+	return mvm_emulate_cpuid(vcpu);
+}
+
+static int vmx_handle_hlt(struct mvm_vcpu *vcpu)
+{
+	return mvm_emulate_halt(vcpu);
+}
+
+static int vmx_handle_vmcall(struct mvm_vcpu *vcpu)
+{
+	return mvm_emulate_hypercall(vcpu);
+}
+
+/* VMX instructions in the guest: no nested virtualization (#UD). */
+static int vmx_handle_vmx_insn(struct mvm_vcpu *vcpu)
+{
+	mvm_inject_ud(vcpu);
+	return 1;
+}
+
+/* SDM 27.2.1 table 27-3: MOV to CR0/CR4 touching the host-owned bits. */
+static int vmx_handle_cr(struct mvm_vcpu *vcpu)
+{
+	unsigned long qual = vmcs_read(EXIT_QUALIFICATION);
+	int cr = qual & 15, type = (qual >> 4) & 3, reg = (qual >> 8) & 15;
+	unsigned long val;
+	u64 efer;
+
+	if (type != 0)
+		return mvm_handle_unknown_exit(vcpu, EXIT_REASON_CR_ACCESS);
+	val = mvm_register_read(vcpu, reg);
+	efer = vmx_get_efer(vcpu);
+
+	switch (cr) {
+	case 0:
+		/* SDM 2.5 and 9.8.5: what makes MOV to CR0 raise #GP. */
+		if (((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
+		    ((val & X86_CR0_NW) && !(val & X86_CR0_CD)) ||
+		    ((val & X86_CR0_PG) && (efer & EFER_LME) &&
+		     !(vmx_get_cr(vcpu, 4) & X86_CR4_PAE)) ||
+		    (val >> 32)) {
+			mvm_inject_gp(vcpu, 0);
+			return 1;
+		}
+		vmx_set_cr(vcpu, 0, val);
+		break;
+	case 4:
+		/* Only CR4.VMXE traps: no VMX for the guest. */
+		mvm_inject_gp(vcpu, 0);
+		return 1;
+	default:
+		return mvm_handle_unknown_exit(vcpu, EXIT_REASON_CR_ACCESS);
+	}
+	vmx_skip_instruction(vcpu);
+	return 1;
+}
+
+/* SDM 27.2.1 table 27-5; the address size and segment of INS/OUTS come
+ * from the VM-exit instruction information (table 27-8). */
+static int vmx_handle_io(struct mvm_vcpu *vcpu)
+{
+	unsigned long qual = vmcs_read(EXIT_QUALIFICATION);
+	bool string = qual & 16;
+	int addr_size = 8, seg = VCPU_SREG_DS;
+
+	if (string) {
+		if (vmx_caps.ins_outs_info) {
+			u32 info = vmcs_read(VMX_INSTRUCTION_INFO);
+
+			addr_size = 2 << ((info >> 7) & 7);
+			seg = (info >> 15) & 7;
+		} else if (!(vmx_get_efer(vcpu) & EFER_LMA)) {
+			struct kvm_segment cs;
+
+			vmx_get_segment(vcpu, &cs, VCPU_SREG_CS);
+			addr_size = cs.db ? 4 : 2;
+		}
+	}
+	return mvm_handle_pio(vcpu, qual >> 16, (qual & 7) + 1, qual & 8,
+			      string, qual & 32, addr_size, seg);
+}
+
+static int vmx_handle_rdmsr(struct mvm_vcpu *vcpu)
+{
+	return mvm_emulate_rdmsr(vcpu);
+}
+
+static int vmx_handle_wrmsr(struct mvm_vcpu *vcpu)
+{
+	return mvm_emulate_wrmsr(vcpu);
+}
+
+/* SDM 28.2.3.2 table 28-7: bit 1 write, bit 2 instruction fetch. */
+static int vmx_handle_ept_violation(struct mvm_vcpu *vcpu)
+{
+	unsigned long qual = vmcs_read(EXIT_QUALIFICATION);
+
+	return mvm_handle_gpa_fault(vcpu, vmcs_read(GUEST_PHYSICAL_ADDRESS),
+				    qual & 2, qual & 4);
+}
+
+/* Our EPT entries are never malformed; say so instead of looping. */
+static int vmx_handle_ept_misconfig(struct mvm_vcpu *vcpu)
+{
+	pr_err_ratelimited("EPT misconfiguration at GPA 0x%lx\n",
+			   vmcs_read(GUEST_PHYSICAL_ADDRESS));
+	return mvm_handle_unknown_exit(vcpu, EXIT_REASON_EPT_MISCONFIG);
+}
+
+static int vmx_handle_xsetbv(struct mvm_vcpu *vcpu)
+{
+	return mvm_emulate_xsetbv(vcpu);
+}
+
+static int (*const vmx_exit_handlers[])(struct mvm_vcpu *vcpu) = {
+	[EXIT_REASON_EXCEPTION_NMI]		= vmx_handle_exception_nmi,
+	[EXIT_REASON_EXTERNAL_INTERRUPT]	= vmx_handle_external_interrupt,
+	[EXIT_REASON_TRIPLE_FAULT]		= vmx_handle_triple_fault,
+	[EXIT_REASON_CPUID]			= vmx_handle_cpuid,
+	[EXIT_REASON_HLT]			= vmx_handle_hlt,
+	[EXIT_REASON_VMCALL]			= vmx_handle_vmcall,
+	[EXIT_REASON_VMCLEAR]			= vmx_handle_vmx_insn,
+	[EXIT_REASON_VMLAUNCH]			= vmx_handle_vmx_insn,
+	[EXIT_REASON_VMPTRLD]			= vmx_handle_vmx_insn,
+	[EXIT_REASON_VMPTRST]			= vmx_handle_vmx_insn,
+	[EXIT_REASON_VMREAD]			= vmx_handle_vmx_insn,
+	[EXIT_REASON_VMRESUME]			= vmx_handle_vmx_insn,
+	[EXIT_REASON_VMWRITE]			= vmx_handle_vmx_insn,
+	[EXIT_REASON_VMOFF]			= vmx_handle_vmx_insn,
+	[EXIT_REASON_VMON]			= vmx_handle_vmx_insn,
+	[EXIT_REASON_INVEPT]			= vmx_handle_vmx_insn,
+	[EXIT_REASON_INVVPID]			= vmx_handle_vmx_insn,
+	[EXIT_REASON_CR_ACCESS]			= vmx_handle_cr,
+	[EXIT_REASON_IO_INSTRUCTION]		= vmx_handle_io,
+	[EXIT_REASON_MSR_READ]			= vmx_handle_rdmsr,
+	[EXIT_REASON_MSR_WRITE]			= vmx_handle_wrmsr,
+	[EXIT_REASON_EPT_VIOLATION]		= vmx_handle_ept_violation,
+	[EXIT_REASON_EPT_MISCONFIG]		= vmx_handle_ept_misconfig,
+	[EXIT_REASON_XSETBV]			= vmx_handle_xsetbv,
+};
+
+static int vmx_handle_exit(struct mvm_vcpu *vcpu)
+{
+	u32 reason = to_vmx(vcpu)->exit_reason;
+	u16 basic = reason;
+
+	if (unlikely(reason == ~0u)) {
+		/* VMLAUNCH/VMRESUME failed: SDM 30.4 error numbers. */
+		return mvm_handle_fail_entry(vcpu, vmcs_read(VM_INSTRUCTION_ERROR));
+	}
+	trace_mvm_exit(vcpu, "vmx", reason, vmcs_read(EXIT_QUALIFICATION),
+		       vmcs_read(VM_EXIT_INTR_INFO));
+	if (unlikely(reason & VMX_EXIT_REASONS_FAILED_VMENTRY))
+		return mvm_handle_fail_entry(vcpu, basic);
+
+	vmx_complete_interrupted_event(vcpu);
+
+	if (basic < ARRAY_SIZE(vmx_exit_handlers) && vmx_exit_handlers[basic])
+		return vmx_exit_handlers[basic](vcpu);
+	return mvm_handle_unknown_exit(vcpu, reason);
 }
 
 struct mvm_x86_ops vmx_x86_ops = {
-	.name = "vmx",
+	.name			= "vmx",
+	.vm_size		= sizeof(struct mvm),
+	.vcpu_size		= sizeof(struct vcpu_vmx),
+	.hardware_setup		= vmx_hardware_setup,
+	.hardware_unsetup	= vmx_hardware_unsetup,
+	.hardware_enable	= vmx_hardware_enable,
+	.hardware_disable	= vmx_hardware_disable,
+	.vm_init		= vmx_vm_init,
+	.vm_destroy		= vmx_vm_destroy,
+	.vcpu_create		= vmx_vcpu_create,
+	.vcpu_free		= vmx_vcpu_free,
+	.vcpu_reset		= vmx_vcpu_reset,
+	.vcpu_load		= vmx_vcpu_load,
+	.vcpu_put		= vmx_vcpu_put,
+	.vcpu_run		= vmx_vcpu_run,
+	.handle_exit		= vmx_handle_exit,
+	.flush_tlb		= vmx_flush_tlb,
+	.cache_reg		= vmx_cache_reg,
+	.get_rflags		= vmx_get_rflags,
+	.set_rflags		= vmx_set_rflags,
+	.get_segment		= vmx_get_segment,
+	.set_segment		= vmx_set_segment,
+	.get_idt		= vmx_get_idt,
+	.set_idt		= vmx_set_idt,
+	.get_gdt		= vmx_get_gdt,
+	.set_gdt		= vmx_set_gdt,
+	.get_cr			= vmx_get_cr,
+	.set_cr			= vmx_set_cr,
+	.get_efer		= vmx_get_efer,
+	.set_efer		= vmx_set_efer,
+	.get_interrupt_shadow	= vmx_get_interrupt_shadow,
+	.set_interrupt_shadow	= vmx_set_interrupt_shadow,
+	.get_msr		= vmx_get_msr,
+	.set_msr		= vmx_set_msr,
+	.skip_instruction	= vmx_skip_instruction,
+	.inject_exception	= vmx_inject_exception,
+	.dump_state		= vmx_dump_state,
+	/* SDM 29.3.2: R/W/X; leaves WB (type 6 in bits 5:3). */
+	.npt_table_bits		= VMX_EPT_READABLE_MASK | VMX_EPT_WRITABLE_MASK |
+				  VMX_EPT_EXECUTABLE_MASK,
+	.npt_present_mask	= VMX_EPT_RWX_MASK,
+	.npt_leaf_ro_bits	= VMX_EPT_READABLE_MASK | VMX_EPT_EXECUTABLE_MASK |
+				  (6ULL << VMX_EPT_MT_EPTE_SHIFT),
+	.npt_leaf_writable_bit	= VMX_EPT_WRITABLE_MASK,
 };

@@ -1,1 +1,121 @@
 /* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * VMLAUNCH/VMRESUME and back (SDM vol. 3, 26 "VM Entries", 27.5 "Loading
+ * Host State").  The VMCS holds the guest's RSP, RIP and RFLAGS; this file
+ * moves the other general-purpose registers.  A VM exit lands on
+ * vmx_vmexit (HOST_RIP) with RSP = HOST_RSP, written here before entry.
+ */
+#include <linux/linkage.h>
+#include <asm/asm.h>
+#include <asm/kvm_vcpu_regs.h>
+#include <asm/unwind_hints.h>
+
+#define VCPU_RAX	(__VCPU_REGS_RAX * 8)
+#define VCPU_RCX	(__VCPU_REGS_RCX * 8)
+#define VCPU_RDX	(__VCPU_REGS_RDX * 8)
+#define VCPU_RBX	(__VCPU_REGS_RBX * 8)
+#define VCPU_RBP	(__VCPU_REGS_RBP * 8)
+#define VCPU_RSI	(__VCPU_REGS_RSI * 8)
+#define VCPU_RDI	(__VCPU_REGS_RDI * 8)
+#define VCPU_R8		(__VCPU_REGS_R8 * 8)
+#define VCPU_R9		(__VCPU_REGS_R9 * 8)
+#define VCPU_R10	(__VCPU_REGS_R10 * 8)
+#define VCPU_R11	(__VCPU_REGS_R11 * 8)
+#define VCPU_R12	(__VCPU_REGS_R12 * 8)
+#define VCPU_R13	(__VCPU_REGS_R13 * 8)
+#define VCPU_R14	(__VCPU_REGS_R14 * 8)
+#define VCPU_R15	(__VCPU_REGS_R15 * 8)
+
+#define HOST_RSP_FIELD	0x6c14
+
+	.text
+
+/*
+ * int __vmx_vcpu_run(unsigned long *regs, bool launched)
+ * Returns 0 after a VM exit, 1 if VMLAUNCH/VMRESUME failed (VMfail).
+ */
+SYM_FUNC_START(__vmx_vcpu_run)
+	push	%rbp
+	mov	%rsp, %rbp
+	push	%r15
+	push	%r14
+	push	%r13
+	push	%r12
+	push	%rbx
+	push	%rdi			/* regs, found again at 0(%rsp) on exit */
+
+	mov	$HOST_RSP_FIELD, %rdx
+	vmwrite	%rsp, %rdx
+
+	/* ZF: launched == 0; MOVs below leave the flags alone. */
+	test	%sil, %sil
+
+	mov	VCPU_RAX(%rdi), %rax
+	mov	VCPU_RCX(%rdi), %rcx
+	mov	VCPU_RDX(%rdi), %rdx
+	mov	VCPU_RBX(%rdi), %rbx
+	mov	VCPU_RBP(%rdi), %rbp
+	mov	VCPU_RSI(%rdi), %rsi
+	mov	VCPU_R8(%rdi), %r8
+	mov	VCPU_R9(%rdi), %r9
+	mov	VCPU_R10(%rdi), %r10
+	mov	VCPU_R11(%rdi), %r11
+	mov	VCPU_R12(%rdi), %r12
+	mov	VCPU_R13(%rdi), %r13
+	mov	VCPU_R14(%rdi), %r14
+	mov	VCPU_R15(%rdi), %r15
+	mov	VCPU_RDI(%rdi), %rdi
+
+	jz	.Lvmlaunch
+	UNWIND_HINT_SAVE
+	vmresume
+	jmp	.Lvmfail
+.Lvmlaunch:
+	vmlaunch
+	jmp	.Lvmfail
+
+SYM_INNER_LABEL(vmx_vmexit, SYM_L_GLOBAL)
+	UNWIND_HINT_RESTORE
+	push	%rax
+	mov	8(%rsp), %rax
+	mov	%rcx, VCPU_RCX(%rax)
+	mov	%rdx, VCPU_RDX(%rax)
+	mov	%rbx, VCPU_RBX(%rax)
+	mov	%rbp, VCPU_RBP(%rax)
+	mov	%rsi, VCPU_RSI(%rax)
+	mov	%rdi, VCPU_RDI(%rax)
+	mov	%r8, VCPU_R8(%rax)
+	mov	%r9, VCPU_R9(%rax)
+	mov	%r10, VCPU_R10(%rax)
+	mov	%r11, VCPU_R11(%rax)
+	mov	%r12, VCPU_R12(%rax)
+	mov	%r13, VCPU_R13(%rax)
+	mov	%r14, VCPU_R14(%rax)
+	mov	%r15, VCPU_R15(%rax)
+	popq	VCPU_RAX(%rax)
+	xor	%eax, %eax
+
+.Lclear_regs:
+	/* Leave no guest value in a register the host might speculate on. */
+	xor	%ecx, %ecx
+	xor	%edx, %edx
+	xor	%esi, %esi
+	xor	%edi, %edi
+	xor	%r8d, %r8d
+	xor	%r9d, %r9d
+	xor	%r10d, %r10d
+	xor	%r11d, %r11d
+
+	pop	%rdi
+	pop	%rbx
+	pop	%r12
+	pop	%r13
+	pop	%r14
+	pop	%r15
+	pop	%rbp
+	RET
+
+.Lvmfail:
+	mov	$1, %eax
+	jmp	.Lclear_regs
+SYM_FUNC_END(__vmx_vcpu_run)
