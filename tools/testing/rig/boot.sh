@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# boot.sh CONFIG MODE LOG: boot the rig's initramfs in one emulator.
+#   CONFIG: svm (QEMU -cpu EPYC), vmx (Bochs corei7_skylake_x),
+#           novirt (QEMU -cpu qemu64)
+#   MODE:   tests | run | negative (passed to /init)
+# The serial console goes to LOG.  A guest that does not power off in
+# time is killed, and the log says so.
+set -u
+. "$(dirname "$0")/lib.sh"
+config=$1 mode=$2 log=$3
+limit=${MVMRIG_BOOT_TIMEOUT:-1500}
+
+qemu() {	# $1: cpu model
+	timeout "$limit" qemu-system-x86_64 -accel tcg -cpu "$1" -m 2G -smp 2 \
+		-nographic -no-reboot -kernel "$VMLINUZ" -initrd "$OUT/initrd.gz" \
+		-append "console=ttyS0 quiet panic=-1 MVMRIG_MODE=$mode" \
+		</dev/null >"$log" 2>"$log.stderr"
+}
+
+bochs() {
+	local dir=$OUT/bochs-$mode
+	mkdir -p "$dir"
+	cat > "$dir/bochsrc" <<RC
+megs: 2048
+cpu: model=corei7_skylake_x, count=2, ips=200000000
+romimage: file=/usr/share/bochs/BIOS-bochs-latest
+vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest
+ata0-master: type=cdrom, path=$OUT/$mode.iso, status=inserted
+boot: cdrom
+com1: enabled=1, mode=file, dev=$log
+display_library: term
+clock: sync=none, time0=local
+speaker: enabled=0
+log: $dir/bochs.log
+RC
+	echo c > "$dir/rc"
+	rm -f "$log"
+	(cd "$dir" && TERM=xterm timeout "$limit" script -qfc \
+		"bochs-bin -q -f bochsrc -rc rc" /dev/null </dev/null \
+		>"$log.stderr" 2>&1)
+}
+
+start=$(date +%s)
+case "$config" in
+svm)	qemu EPYC ;;
+novirt)	qemu qemu64 ;;
+vmx)	bochs ;;
+*)	die "unknown config $config" ;;
+esac
+rc=$?
+echo "rig: $config/$mode took $(( $(date +%s) - start )) s (rc $rc)" >&2
+[ $rc = 124 ] && echo "@@ rig timeout after $limit s" >> "$log"
+exit 0

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include "mvm_util.h"
+
+static void fatal(const char *what)
+{
+	fprintf(stderr, "mvm_util: %s: %s\n", what, strerror(errno));
+	abort();
+}
+
+const char *mvm_dev_path(void)
+{
+	const char *p = getenv("MVM_DEV");
+
+	return p && *p ? p : "/dev/kvm";
+}
+
+int mvm_open_dev(void)
+{
+	int fd = open(mvm_dev_path(), O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		fatal(mvm_dev_path());
+	return fd;
+}
+
+bool mvm_on_kvm(void)
+{
+	const char *p = getenv("MVM_IMPL");
+
+	return p && !strcmp(p, "kvm");
+}
+
+bool mvm_cpu_is_amd(void)
+{
+	unsigned int a, b, c, d;
+
+	asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
+	return b == 0x68747541;	/* "Auth" */
+}
+
+int guest_add_vcpu(struct mvm_guest *g, int id, struct kvm_run **run)
+{
+	int fd = ioctl(g->vm_fd, KVM_CREATE_VCPU, id);
+	long size = ioctl(g->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+
+	if (fd < 0 || size < 4096)
+		fatal("KVM_CREATE_VCPU");
+	*run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (*run == MAP_FAILED)
+		fatal("mmap kvm_run");
+	return fd;
+}
+
+void guest_create(struct mvm_guest *g, size_t mem_size)
+{
+	struct kvm_userspace_memory_region r = { .slot = 0 };
+
+	memset(g, 0, sizeof(*g));
+	g->sys_fd = mvm_open_dev();
+	g->vm_fd = ioctl(g->sys_fd, KVM_CREATE_VM, 0);
+	if (g->vm_fd < 0)
+		fatal("KVM_CREATE_VM");
+	g->mem_size = mem_size;
+	g->mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (g->mem == MAP_FAILED)
+		fatal("mmap guest memory");
+	r.memory_size = mem_size;
+	r.userspace_addr = (uintptr_t)g->mem;
+	if (ioctl(g->vm_fd, KVM_SET_USER_MEMORY_REGION, &r))
+		fatal("KVM_SET_USER_MEMORY_REGION");
+	g->vcpu_fd = guest_add_vcpu(g, 0, &g->run);
+}
+
+void guest_destroy(struct mvm_guest *g)
+{
+	munmap(g->run, 4096);
+	close(g->vcpu_fd);
+	close(g->vm_fd);
+	close(g->sys_fd);
+	munmap(g->mem, g->mem_size);
+}
+
+void guest_load(struct mvm_guest *g, uint64_t gpa, const void *code, size_t len)
+{
+	memcpy(g->mem + gpa, code, len);
+}
+
+static void set_regs_rip(int vcpu_fd, uint64_t rip)
+{
+	struct kvm_regs regs = { .rip = rip, .rflags = 2, .rsp = 0x8000 };
+
+	if (ioctl(vcpu_fd, KVM_SET_REGS, &regs))
+		fatal("KVM_SET_REGS");
+}
+
+void guest_set_real_mode(struct mvm_guest *g, int vcpu_fd, uint64_t ip)
+{
+	struct kvm_sregs sregs;
+
+	if (ioctl(vcpu_fd, KVM_GET_SREGS, &sregs))
+		fatal("KVM_GET_SREGS");
+	sregs.cs.selector = 0;
+	sregs.cs.base = 0;
+	if (ioctl(vcpu_fd, KVM_SET_SREGS, &sregs))
+		fatal("KVM_SET_SREGS");
+	set_regs_rip(vcpu_fd, ip);
+}
+
+static void flat_segments(struct kvm_sregs *sregs, int code_l, int code_db)
+{
+	struct kvm_segment seg = {
+		.base = 0, .limit = 0xffffffff, .selector = 0x8, .type = 0xb,
+		.present = 1, .s = 1, .l = code_l, .db = code_db, .g = 1,
+	};
+
+	sregs->cs = seg;
+	seg.selector = 0x10;
+	seg.type = 0x3;
+	seg.l = 0;
+	seg.db = 1;
+	sregs->ds = sregs->es = sregs->fs = sregs->gs = sregs->ss = seg;
+}
+
+static void setup_gdt(struct mvm_guest *g, struct kvm_sregs *sregs)
+{
+	uint64_t *gdt = (uint64_t *)(g->mem + GUEST_GDT);
+
+	gdt[0] = 0;
+	gdt[1] = 0x00af9b000000ffffULL;	/* 64-bit code */
+	gdt[2] = 0x00cf93000000ffffULL;	/* data */
+	gdt[3] = 0x00cf9b000000ffffULL;	/* 32-bit code */
+	sregs->gdt.base = GUEST_GDT;
+	sregs->gdt.limit = 4 * 8 - 1;
+	sregs->idt.base = GUEST_IDT;
+	sregs->idt.limit = 0;		/* no IDT unless a test builds one */
+}
+
+void guest_set_prot32(struct mvm_guest *g, int vcpu_fd, uint64_t eip)
+{
+	struct kvm_sregs sregs;
+
+	if (ioctl(vcpu_fd, KVM_GET_SREGS, &sregs))
+		fatal("KVM_GET_SREGS");
+	setup_gdt(g, &sregs);
+	flat_segments(&sregs, 0, 1);
+	sregs.cs.selector = 0x18;
+	sregs.cr0 = 0x11;		/* PE, ET */
+	sregs.cr4 = 0;
+	sregs.efer = 0;
+	if (ioctl(vcpu_fd, KVM_SET_SREGS, &sregs))
+		fatal("KVM_SET_SREGS");
+	set_regs_rip(vcpu_fd, eip);
+}
+
+void guest_build_tables(struct mvm_guest *g)
+{
+	uint64_t *pml4 = (uint64_t *)(g->mem + GUEST_PML4);
+	uint64_t *pdpt = pml4 + 512, *pd = pml4 + 1024;
+	struct kvm_sregs sregs;
+	int i;
+
+	/* 4 GiB identity map with 2 MiB pages: tables at 0x1000..0x6fff. */
+	pml4[0] = (GUEST_PML4 + 0x1000) | 3;
+	for (i = 0; i < 4; i++)
+		pdpt[i] = (GUEST_PML4 + 0x2000 + i * 0x1000) | 3;
+	for (i = 0; i < 4 * 512; i++)
+		pd[i] = ((uint64_t)i << 21) | 0x83;
+	setup_gdt(g, &sregs);
+}
+
+void guest_set_long_mode(struct mvm_guest *g, int vcpu_fd, uint64_t rip)
+{
+	struct kvm_sregs sregs;
+
+	guest_build_tables(g);
+	if (ioctl(vcpu_fd, KVM_GET_SREGS, &sregs))
+		fatal("KVM_GET_SREGS");
+	setup_gdt(g, &sregs);
+	flat_segments(&sregs, 1, 0);
+	sregs.cr3 = GUEST_PML4;
+	sregs.cr4 = 0x620;		/* PAE, OSFXSR, OSXMMEXCPT */
+	sregs.cr0 = 0x80000033;		/* PG, NE, ET, MP, PE */
+	sregs.efer = 0x500;		/* LME, LMA */
+	if (ioctl(vcpu_fd, KVM_SET_SREGS, &sregs))
+		fatal("KVM_SET_SREGS");
+	set_regs_rip(vcpu_fd, rip);
+}
+
+void guest_set_supported_cpuid(struct mvm_guest *g, int vcpu_fd)
+{
+	struct {
+		struct kvm_cpuid2 c;
+		struct kvm_cpuid_entry2 e[256];
+	} cpuid = { .c.nent = 256 };
+
+	if (ioctl(g->sys_fd, KVM_GET_SUPPORTED_CPUID, &cpuid))
+		fatal("KVM_GET_SUPPORTED_CPUID");
+	if (ioctl(vcpu_fd, KVM_SET_CPUID2, &cpuid))
+		fatal("KVM_SET_CPUID2");
+}
+
+int guest_run(int vcpu_fd)
+{
+	return ioctl(vcpu_fd, KVM_RUN, 0) ? -errno : 0;
+}

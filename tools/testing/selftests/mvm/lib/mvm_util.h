@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the mvm selftests.  The device comes from $MVM_DEV
+ * (/dev/mvm or /dev/kvm, default /dev/kvm), so every test also runs
+ * against real KVM; $MVM_IMPL says which one it is.
+ */
+#ifndef MVM_UTIL_H
+#define MVM_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/kvm.h>
+
+const char *mvm_dev_path(void);
+int mvm_open_dev(void);			/* aborts the test on failure */
+bool mvm_on_kvm(void);			/* $MVM_IMPL == "kvm" */
+bool mvm_cpu_is_amd(void);
+
+/* A VM with one vCPU and guest memory at GPA 0. */
+struct mvm_guest {
+	int sys_fd, vm_fd, vcpu_fd;
+	uint8_t *mem;
+	size_t mem_size;
+	struct kvm_run *run;
+};
+
+void guest_create(struct mvm_guest *g, size_t mem_size);
+void guest_destroy(struct mvm_guest *g);
+int guest_add_vcpu(struct mvm_guest *g, int id, struct kvm_run **run);
+/* Copy code to @gpa. */
+void guest_load(struct mvm_guest *g, uint64_t gpa, const void *code,
+		size_t len);
+/* Flat real mode at CS:IP = 0:@ip (CS base 0). */
+void guest_set_real_mode(struct mvm_guest *g, int vcpu_fd, uint64_t ip);
+/* The GDT (0x08 64-bit code, 0x10 data, 0x18 32-bit code) and 4-level
+ * identity map of 4 GiB that guest_set_long_mode() uses. */
+void guest_build_tables(struct mvm_guest *g);
+/* 64-bit mode, identity map of the first 4 GiB, code at @rip. */
+void guest_set_long_mode(struct mvm_guest *g, int vcpu_fd, uint64_t rip);
+/* 32-bit protected mode without paging, flat segments. */
+void guest_set_prot32(struct mvm_guest *g, int vcpu_fd, uint64_t eip);
+void guest_set_supported_cpuid(struct mvm_guest *g, int vcpu_fd);
+/* KVM_RUN; returns 0 or -errno. */
+int guest_run(int vcpu_fd);
+
+/* Page tables, GDT and IDT of guest_set_long_mode(). */
+#define GUEST_PML4	0x1000UL
+#define GUEST_GDT	0x800UL
+#define GUEST_IDT	0x0UL
+#define GUEST_CODE	0x10000UL
+
+/* Declare an asm blob NAME_start..NAME_end assembled into this binary. */
+#define GUEST_CODE_BLOB(name, mode, body)				\
+	extern const uint8_t name##_start[], name##_end[];		\
+	asm(".pushsection .rodata\n"					\
+	    mode "\n"							\
+	    #name "_start:\n" body "\n" #name "_end:\n"		\
+	    ".code64\n"							\
+	    ".popsection\n")
+
+#define BLOB_LEN(name)	((size_t)(name##_end - name##_start))
+
+#endif
