@@ -13,7 +13,7 @@ config=$1 mode=$2 log=$3
 limit=${MVMRIG_BOOT_TIMEOUT:-1500}
 
 qemu() {	# $1: cpu model
-	timeout "$limit" qemu-system-x86_64 -accel tcg -cpu "$1" -m 2G -smp 2 \
+	timeout "$limit" qemu-system-x86_64 -accel tcg -cpu "$1" -m 2G -smp 1 \
 		-nographic -no-reboot -kernel "$VMLINUZ" -initrd "$OUT/initrd.gz" \
 		-append "console=ttyS0 quiet panic=-1 MVMRIG_MODE=$mode" \
 		</dev/null >"$log" 2>"$log.stderr"
@@ -24,7 +24,7 @@ bochs() {
 	mkdir -p "$dir"
 	cat > "$dir/bochsrc" <<RC
 megs: 2048
-cpu: model=corei7_skylake_x, count=2, ips=200000000
+cpu: model=corei7_skylake_x, count=1, ips=200000000
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest
 ata0-master: type=cdrom, path=$OUT/$mode.iso, status=inserted

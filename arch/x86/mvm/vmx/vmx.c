@@ -378,7 +378,7 @@ static u64 vmx_eptp(struct mvm_vcpu *vcpu)
 static void vmx_vcpu_load(struct mvm_vcpu *vcpu, int cpu)
 {
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
-	unsigned long flags;
+	unsigned long flags, fsbase;
 	int i;
 
 	if (vmx->loaded_cpu != cpu) {
@@ -401,7 +401,9 @@ static void vmx_vcpu_load(struct mvm_vcpu *vcpu, int cpu)
 		vmcs_write(HOST_IA32_SYSENTER_ESP,
 			   (unsigned long)(cpu_entry_stack(cpu) + 1));
 	}
-	vmcs_write(HOST_FS_BASE, current->thread.fsbase);
+	/* The task's own FS base: thread.fsbase is only saved on switch. */
+	rdmsrl(MSR_FS_BASE, fsbase);
+	vmcs_write(HOST_FS_BASE, fsbase);
 
 	if (!vmx->guest_msrs_loaded) {
 		for (i = 0; i < VMX_NR_MSRS_SWITCHED; i++) {

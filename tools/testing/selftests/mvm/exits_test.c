@@ -21,6 +21,9 @@ static void run_expect_io(struct __test_metadata *_metadata,
 {
 	ASSERT_EQ(0, guest_run(g->vcpu_fd));
 	ASSERT_EQ(KVM_EXIT_IO, g->run->exit_reason);
+	TH_LOG("io dir %d port 0x%x size %d count %u data 0x%x",
+	       g->run->io.direction, g->run->io.port, g->run->io.size,
+	       g->run->io.count, *PIO_DATA(g));
 	ASSERT_EQ(dir, g->run->io.direction);
 	ASSERT_EQ(port, g->run->io.port);
 	ASSERT_EQ(size, g->run->io.size);

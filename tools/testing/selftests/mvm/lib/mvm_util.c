@@ -212,3 +212,10 @@ int guest_run(int vcpu_fd)
 {
 	return ioctl(vcpu_fd, KVM_RUN, 0) ? -errno : 0;
 }
+
+/* The rig reads our output through a pipe: line-buffer it so a test
+ * that hangs still shows how far it got. */
+static void __attribute__((constructor)) mvm_util_line_buffered(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
