@@ -472,3 +472,64 @@ int mvm_emulate_mmio(struct mvm_vcpu *vcpu, gpa_t gpa, bool write)
 	vcpu->arch.complete_userspace_io = mvm_complete_mmio_read;
 	return 0;
 }
+
+/*
+ * The REP prefix, address size and segment of the INS/OUTS at CS:RIP,
+ * from its own prefixes (SDM vol. 2 2.1.1).  Exit information may lack
+ * them: SVM fills the segment only with decode assists, and QEMU's
+ * emulated SVM leaves the address size out.  Returns 0, or -EFAULT with a
+ * #PF queued, or -EINVAL if the bytes cannot be read.
+ */
+int mvm_decode_string_io(struct mvm_vcpu *vcpu, bool *rep, int *addr_size,
+			 int *seg)
+{
+	const struct mvm_x86_ops *ops = mvm_x86_ops;
+	struct kvm_segment cs;
+	bool mode64, adsize = false;
+	u32 pf_error, access = MVM_ACC_FETCH;
+	u8 insn[15];
+	gva_t rip;
+	int i, avail = sizeof(insn), r;
+
+	ops->get_segment(vcpu, &cs, VCPU_SREG_CS);
+	mode64 = (ops->get_efer(vcpu) & EFER_LMA) && cs.l;
+	rip = mvm_rip_read(vcpu);
+	rip = mode64 ? rip : (u32)(cs.base + rip);
+	if (cs.dpl == 3 && (ops->get_cr(vcpu, 0) & X86_CR0_PE))
+		access |= MVM_ACC_USER;
+
+	r = mvm_read_guest_virt(vcpu, rip, insn, avail, access, &pf_error);
+	if (r) {
+		avail = PAGE_SIZE - offset_in_page(rip);
+		r = mvm_read_guest_virt(vcpu, rip, insn, avail, access,
+					&pf_error);
+	}
+	if (r == -EFAULT) {
+		mvm_inject_page_fault(vcpu, rip, pf_error);
+		return r;
+	}
+	if (r)
+		return r;
+
+	*rep = false;
+	*seg = VCPU_SREG_DS;
+	for (i = 0; i < avail; i++) {
+		switch (insn[i]) {
+		case 0xf2: case 0xf3: *rep = true; continue;
+		case 0x67: adsize = true; continue;
+		case 0x66: case 0xf0: continue;
+		case 0x26: *seg = VCPU_SREG_ES; continue;
+		case 0x2e: *seg = VCPU_SREG_CS; continue;
+		case 0x36: *seg = VCPU_SREG_SS; continue;
+		case 0x3e: *seg = VCPU_SREG_DS; continue;
+		case 0x64: *seg = VCPU_SREG_FS; continue;
+		case 0x65: *seg = VCPU_SREG_GS; continue;
+		}
+		break;
+	}
+	if (mode64)
+		*addr_size = adsize ? 4 : 8;
+	else
+		*addr_size = (cs.db ^ adsize) ? 4 : 2;
+	return 0;
+}

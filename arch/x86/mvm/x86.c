@@ -1393,6 +1393,14 @@ int mvm_handle_pio(struct mvm_vcpu *vcpu, u16 port, int size, bool in,
 		return 0;
 	}
 
+	/* Trust the instruction's own prefixes over the exit information. */
+	r = mvm_decode_string_io(vcpu, &rep, &addr_size, &seg);
+	if (r == -EFAULT)
+		return 1;
+	if (r)
+		return r;
+	pio->rep = rep;
+
 	mask = mvm_addr_mask(addr_size);
 	if (rep) {
 		count = mvm_register_read(vcpu, MVM_REG_RCX) & mask;

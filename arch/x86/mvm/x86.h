@@ -186,6 +186,8 @@ void mvm_inject_page_fault(struct mvm_vcpu *vcpu, gva_t gva, u32 pf_error);
  * (1).  A read is completed, and RIP advanced, at the next KVM_RUN.
  */
 int mvm_emulate_mmio(struct mvm_vcpu *vcpu, gpa_t gpa, bool write);
+int mvm_decode_string_io(struct mvm_vcpu *vcpu, bool *rep, int *addr_size,
+			 int *seg);
 
 /* mmu.c */
 int mvm_mmu_init(struct mvm *mvm);

@@ -3,7 +3,7 @@
 #
 # boot.sh CONFIG MODE LOG: boot the rig's initramfs in one emulator.
 #   CONFIG: svm (QEMU -cpu EPYC), vmx (Bochs corei7_skylake_x),
-#           novirt (QEMU -cpu qemu64)
+#           novirt (QEMU -cpu qemu64,-svm: no VT-x, no AMD-V)
 #   MODE:   tests | run | negative (passed to /init)
 # The serial console goes to LOG.  A guest that does not power off in
 # time is killed, and the log says so.
@@ -15,7 +15,7 @@ limit=${MVMRIG_BOOT_TIMEOUT:-1500}
 qemu() {	# $1: cpu model
 	timeout "$limit" qemu-system-x86_64 -accel tcg -cpu "$1" -m 2G -smp 1 \
 		-nographic -no-reboot -kernel "$VMLINUZ" -initrd "$OUT/initrd.gz" \
-		-append "console=ttyS0 quiet panic=-1 MVMRIG_MODE=$mode" \
+		-append "console=ttyS0 quiet panic=-1 MVMRIG_MODE=$mode MVMRIG_PHASES=${MVMRIG_PHASES:-kvm,mvm,module}" \
 		</dev/null >"$log" 2>"$log.stderr"
 }
 
@@ -45,7 +45,7 @@ RC
 start=$(date +%s)
 case "$config" in
 svm)	qemu EPYC ;;
-novirt)	qemu qemu64 ;;
+novirt)	qemu qemu64,-svm,-vmx ;;
 vmx)	bochs ;;
 *)	die "unknown config $config" ;;
 esac

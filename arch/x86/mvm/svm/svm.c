@@ -687,8 +687,16 @@ static void svm_vcpu_run(struct mvm_vcpu *vcpu)
 	/* No VMCB state caching: every field is reloaded (APM 15.15). */
 	vmcb->control.clean = 0;
 
+	/*
+	 * With V_INTR_MASKING the host's RFLAGS.IF at VMRUN decides whether
+	 * physical interrupts reach us as #VMEXIT(INTR) (APM 15.21.1): it
+	 * must be set, or a guest spinning with no other exit would hold the
+	 * CPU.  GIF=0 keeps interrupts out of the host code around VMRUN.
+	 */
 	svm_clgi();
+	raw_local_irq_enable();
 	__svm_vcpu_run(svm->vmcb_pa, regs, page_to_phys(sd->host_vmsave));
+	raw_local_irq_disable();
 	svm_stgi();
 
 	regs[MVM_REG_RAX] = vmcb->save.rax;
