@@ -11,6 +11,7 @@ set -eu
 config=${MVMRIG_RUN_CONFIG:-svm}
 "$RIG/build.sh" >/dev/null
 MVMRIG_BOOT_TIMEOUT=600 "$RIG/boot.sh" "$config" run "$OUT/run-$config.log"
-tr -d '\r' < "$OUT/run-$config.log" | sed -n '/mvm-vmm: using/,/^@@ run rc=/p' |
+tr -d '\r' < "$OUT/run-$config.log" | sed 's/\x1bc//g; s/\x1b\[[0-9;?]*[a-zA-Z]//g' |
+	sed -n '/mvm-vmm: using/,/^@@ run rc=/p' |
 	sed 's/^@@ run rc=/guest exit status: /'
 grep -q '^@@ run rc=0' <(tr -d '\r' < "$OUT/run-$config.log")
