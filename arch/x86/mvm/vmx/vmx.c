@@ -83,6 +83,7 @@ static unsigned long *vpid_bitmap;	/* 65536 bits, bit 0 = host */
 static void *vmx_msr_bitmap;		/* all ones: every MSR intercepted */
 
 asmlinkage int __vmx_vcpu_run(unsigned long *regs, bool launched);
+asmlinkage void vmx_do_interrupt_irqoff(unsigned long entry);
 extern const char vmx_vmexit[];
 
 static inline struct vcpu_vmx *to_vmx(struct mvm_vcpu *vcpu)
@@ -222,7 +223,14 @@ int vmx_probe(const char **why)
 		*why = "no EPT or no unrestricted guest";
 		return -ENODEV;
 	}
+	/*
+	 * Acknowledge interrupts on exit and hand them to the host's IDT
+	 * (vmx_handle_external_interrupt_irqoff()): leaving them pending in
+	 * the local APIC does not make Bochs exit a guest spinning with
+	 * RFLAGS.IF clear.
+	 */
 	if (vmx_adjust_controls(VM_EXIT_HOST_ADDR_SPACE_SIZE |
+				VM_EXIT_ACK_INTR_ON_EXIT |
 				VM_EXIT_SAVE_IA32_PAT | VM_EXIT_LOAD_IA32_PAT |
 				VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER,
 				0, true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS :
@@ -1009,6 +1017,17 @@ static void vmx_vcpu_run(struct mvm_vcpu *vcpu)
 	 * NMIs the way a real NMI does; acceptable for a handler that
 	 * completes quickly.
 	 */
+	if ((u16)vmx->exit_reason == EXIT_REASON_EXTERNAL_INTERRUPT) {
+		u32 intr = vmcs_read(VM_EXIT_INTR_INFO);
+		struct desc_ptr idt;
+		gate_desc *gate;
+
+		if (intr & INTR_INFO_VALID_MASK) {
+			store_idt(&idt);
+			gate = (gate_desc *)idt.address + (intr & INTR_INFO_VECTOR_MASK);
+			vmx_do_interrupt_irqoff(gate_offset(gate));
+		}
+	}
 	if ((u16)vmx->exit_reason == EXIT_REASON_EXCEPTION_NMI &&
 	    (vmcs_read(VM_EXIT_INTR_INFO) & INTR_INFO_INTR_TYPE_MASK) ==
 	    INTR_TYPE_NMI_INTR)
@@ -1048,7 +1067,7 @@ static int vmx_handle_exception_nmi(struct mvm_vcpu *vcpu)
 
 static int vmx_handle_external_interrupt(struct mvm_vcpu *vcpu)
 {
-	/* Still pending in the local APIC: the host takes it (x86.c). */
+	/* Already handed to the host's handler in vmx_vcpu_run(). */
 	return 1;
 }
 

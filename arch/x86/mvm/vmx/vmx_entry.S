@@ -9,6 +9,8 @@
 #include <asm/asm.h>
 #include <asm/kvm_vcpu_regs.h>
 #include <asm/unwind_hints.h>
+#include <asm/segment.h>
+#include <asm/nospec-branch.h>
 
 #define VCPU_RAX	(__VCPU_REGS_RAX * 8)
 #define VCPU_RCX	(__VCPU_REGS_RCX * 8)
@@ -119,3 +121,24 @@ SYM_INNER_LABEL(vmx_vmexit, SYM_L_GLOBAL)
 	mov	$1, %eax
 	jmp	.Lclear_regs
 SYM_FUNC_END(__vmx_vcpu_run)
+
+/*
+ * void vmx_do_interrupt_irqoff(unsigned long entry)
+ *
+ * An external interrupt acknowledged on VM exit (SDM 24.7.1) is handed to
+ * the host's IDT entry @entry as if the CPU had delivered it: an
+ * interrupt frame on an aligned stack, then a call that the handler's
+ * IRET returns from (SDM vol. 3A 6.14.2).
+ */
+SYM_FUNC_START(vmx_do_interrupt_irqoff)
+	push	%rbp
+	mov	%rsp, %rbp
+	and	$-16, %rsp
+	push	$__KERNEL_DS
+	push	%rbp
+	pushf
+	push	$__KERNEL_CS
+	CALL_NOSPEC rdi
+	leave
+	RET
+SYM_FUNC_END(vmx_do_interrupt_irqoff)
