@@ -389,6 +389,16 @@ static void bench_signal(void)
 	sigaction(SIGUSR1, &sa, NULL);
 	vm_create(&vm, g_spin_start, g_spin_end, 0, 0);
 	spin_run = vm.run;
+	{
+		/* IF=1: Bochs exits a VMX guest on interrupts only then. */
+		struct kvm_regs regs;
+
+		if (ioctl(vm.vcpu_fd, KVM_GET_REGS, &regs) < 0)
+			die("KVM_GET_REGS");
+		regs.rflags |= 0x200;
+		if (ioctl(vm.vcpu_fd, KVM_SET_REGS, &regs) < 0)
+			die("KVM_SET_REGS");
+	}
 	/* Results land in the first page of guest memory, unused by the guest. */
 	if (pthread_create(&th, NULL, spin_thread, &vm))
 		die("pthread_create");

@@ -325,6 +325,19 @@ TEST(signal_interrupts_run)
 
 	sigaction(SIGUSR1, &sa, NULL);
 	long_guest(&g, g_spin_start, BLOB_LEN(g_spin));
+	/*
+	 * Spin with interrupts enabled, as a real guest would.  (External
+	 * interrupts exit the guest whatever its RFLAGS.IF, but Bochs does
+	 * not deliver a local APIC interrupt as a VM exit while the guest's
+	 * IF is clear.)
+	 */
+	{
+		struct kvm_regs r;
+
+		ASSERT_EQ(0, ioctl(g.vcpu_fd, KVM_GET_REGS, &r));
+		r.rflags |= 0x200;
+		ASSERT_EQ(0, ioctl(g.vcpu_fd, KVM_SET_REGS, &r));
+	}
 	ASSERT_EQ(0, pthread_create(&th, NULL, kick_until_stopped, &k));
 	r = guest_run(g.vcpu_fd);
 	k.stop = 1;
