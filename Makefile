@@ -3,7 +3,8 @@
 # Top-level Makefile for mvm.
 #
 #   make              build mvm.ko against KDIR
-#   make run          build and run the example in nested QEMU (installs what it needs)
+#   make run          build and run the example in nested QEMU (installs what it needs);
+#                     VENDOR=intel runs it under Bochs' VT-x
 #   make check        the whole test suite: AMD-V under QEMU, VT-x under Bochs,
 #                     each against mvm and against Debian's KVM
 #   make clean
@@ -41,6 +42,10 @@ check: deps
 	$(MAKE) modules
 	tools/testing/rig/check.sh
 
+# make run VENDOR=intel runs the example under Bochs' VT-x instead of
+# QEMU's AMD-V.
+VENDOR ?= amd
 run: deps
 	$(MAKE) modules
-	tools/testing/rig/run.sh
+	MVMRIG_RUN_CONFIG=$(if $(filter intel vmx,$(VENDOR)),vmx,svm) \
+		tools/testing/rig/run.sh
