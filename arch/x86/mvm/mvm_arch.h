@@ -79,6 +79,7 @@ struct mvm_pio {
 	u8 addr_size;			/* string: 2, 4 or 8 */
 	u32 count;			/* iterations handed to userspace */
 	u64 linear;			/* string: guest linear address of data */
+	unsigned long rip;		/* of the instruction, at the exit */
 };
 
 /* An MMIO exit in flight to userspace (KVM_EXIT_MMIO). */

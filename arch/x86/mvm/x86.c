@@ -1278,11 +1278,23 @@ static void mvm_pio_exit(struct mvm_vcpu *vcpu, u32 count)
 	run->io.count = count;
 	run->io.data_offset = KVM_PIO_PAGE_OFFSET * PAGE_SIZE;
 	vcpu->arch.pio.count = count;
+	vcpu->arch.pio.rip = mvm_rip_read(vcpu);
 	vcpu->stat.io_exits++;
+}
+
+/*
+ * Userspace may move RIP (KVM_SET_REGS) before the next KVM_RUN; then the
+ * I/O instruction is abandoned and nothing is completed, as with KVM.
+ */
+static bool mvm_pio_abandoned(struct mvm_vcpu *vcpu)
+{
+	return mvm_rip_read(vcpu) != vcpu->arch.pio.rip;
 }
 
 static int mvm_complete_pio_out(struct mvm_vcpu *vcpu)
 {
+	if (mvm_pio_abandoned(vcpu))
+		return 1;
 	mvm_x86_ops->skip_instruction(vcpu);
 	return 1;
 }
@@ -1292,6 +1304,8 @@ static int mvm_complete_pio_in(struct mvm_vcpu *vcpu)
 	int size = vcpu->arch.pio.size;
 	unsigned long rax = 0;
 
+	if (mvm_pio_abandoned(vcpu))
+		return 1;
 	/* A 32-bit IN zero-extends into RAX; narrower ones merge. */
 	if (size < 4)
 		rax = mvm_register_read(vcpu, MVM_REG_RAX);
@@ -1334,6 +1348,8 @@ static int mvm_complete_string(struct mvm_vcpu *vcpu, enum mvm_reg index_reg)
 
 static int mvm_complete_outs(struct mvm_vcpu *vcpu)
 {
+	if (mvm_pio_abandoned(vcpu))
+		return 1;
 	return mvm_complete_string(vcpu, MVM_REG_RSI);
 }
 
@@ -1345,6 +1361,8 @@ static int mvm_complete_ins(struct mvm_vcpu *vcpu)
 	u32 pf_error, i;
 	int r;
 
+	if (mvm_pio_abandoned(vcpu))
+		return 1;
 	if (!df) {
 		r = mvm_write_guest_virt(vcpu, linear, vcpu->pio_data,
 					 pio->count * pio->size, MVM_ACC_WRITE,
