@@ -798,6 +798,14 @@ static int mvm_set_efer(struct mvm_vcpu *vcpu, u64 efer, bool host)
 	if (!mvm_valid_efer(vcpu, efer))
 		return 1;
 	if (!host) {
+		/* A guest may only enable what its CPUID offers (as KVM). */
+		struct kvm_cpuid_entry2 *e = mvm_find_cpuid_entry(vcpu, 0x80000001, 0);
+		u32 edx = e ? e->edx : 0;
+
+		if (((efer & EFER_LME) && !(edx & BIT(29))) ||
+		    ((efer & EFER_NX) && !(edx & BIT(20))) ||
+		    ((efer & EFER_SCE) && !(edx & BIT(11))))
+			return 1;
 		/* SDM 2.2.1: LME may not change while paging is on. */
 		if ((mvm_x86_ops->get_cr(vcpu, 0) & X86_CR0_PG) &&
 		    ((efer ^ old) & EFER_LME))

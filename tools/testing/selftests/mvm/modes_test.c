@@ -132,4 +132,63 @@ TEST(long_mode)
 	guest_destroy(&g);
 }
 
+/*
+ * The guest switches itself from real mode to protected mode to long
+ * mode, with its own GDT and page tables (prepared by the test at
+ * GUEST_GDT and GUEST_PML4), reporting after each step.
+ */
+GUEST_CODE_BLOB(g_switch, ".code16",
+	"cli\n"
+	"mov $0x3f8, %dx\n mov $'R', %al\n out %al, %dx\n"
+	"lgdtl %cs:(gdtr - g_switch_start)\n"
+	"mov %cr0, %eax\n or $1, %eax\n mov %eax, %cr0\n"
+	"ljmpl $0x18, $(0x10000 + p32 - g_switch_start)\n"
+	".code32\n"
+	"p32: mov $0x10, %ax\n mov %ax, %ds\n mov %ax, %ss\n"
+	"mov $0x3f8, %dx\n mov $'P', %al\n out %al, %dx\n"
+	"mov %cr4, %eax\n or $0x20, %eax\n mov %eax, %cr4\n"
+	"mov $0x1000, %eax\n mov %eax, %cr3\n"
+	"mov $0xc0000080, %ecx\n rdmsr\n or $0x100, %eax\n wrmsr\n"
+	"mov %cr0, %eax\n or $0x80000000, %eax\n mov %eax, %cr0\n"
+	"ljmp $0x08, $(0x10000 + p64 - g_switch_start)\n"
+	".code64\n"
+	"p64: mov $0x3f8, %dx\n mov $'L', %al\n out %al, %dx\n hlt\n"
+	".balign 8\n"
+	"gdtr: .word 31\n .long 0x800\n");
+
+TEST(switch_real_to_long)
+{
+	struct mvm_guest g;
+	struct kvm_sregs s;
+	const char *want = "RPL";
+	int i;
+
+	guest_create(&g, 1 << 22);
+	/* KVM refuses EFER.LME unless CPUID says long mode exists. */
+	guest_set_supported_cpuid(&g, g.vcpu_fd);
+	/* Tables only: long mode is entered by the guest itself. */
+	guest_build_tables(&g);
+	guest_load(&g, GUEST_CODE, g_switch_start, BLOB_LEN(g_switch));
+	/* The vCPU is at its reset state: move it to 0x1000:0. */
+	ASSERT_EQ(0, ioctl(g.vcpu_fd, KVM_GET_SREGS, &s));
+	s.cs.selector = 0x1000;
+	s.cs.base = 0x10000;
+	ASSERT_EQ(0, ioctl(g.vcpu_fd, KVM_SET_SREGS, &s));
+	{
+		struct kvm_regs r = { .rip = 0, .rflags = 2, .rsp = 0x8000 };
+
+		ASSERT_EQ(0, ioctl(g.vcpu_fd, KVM_SET_REGS, &r));
+	}
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, guest_run(g.vcpu_fd));
+		ASSERT_EQ(KVM_EXIT_IO, g.run->exit_reason) TH_LOG("step %d", i);
+		ASSERT_EQ(want[i], *((char *)g.run + g.run->io.data_offset));
+	}
+	ASSERT_EQ(0, guest_run(g.vcpu_fd));
+	ASSERT_EQ(KVM_EXIT_HLT, g.run->exit_reason);
+	ASSERT_EQ(0, ioctl(g.vcpu_fd, KVM_GET_SREGS, &s));
+	ASSERT_EQ(0x500, s.efer & 0x500);
+	guest_destroy(&g);
+}
+
 TEST_HARNESS_MAIN
