@@ -7,6 +7,7 @@
 #                     VENDOR=intel runs it under Bochs' VT-x
 #   make check        the whole test suite: AMD-V under QEMU, VT-x under Bochs,
 #                     each against mvm and against Debian's KVM
+#   make bench        tools/mvm-bench against KVM and mvm, both vendors
 #   make clean
 #
 # KDIR defaults to the newest installed Debian cloud kernel headers, which is
@@ -19,7 +20,7 @@ KDIR ?= /lib/modules/$(KVER)/build
 
 PWD := $(shell pwd)
 
-.PHONY: all modules clean check run deps
+.PHONY: all modules clean check run deps bench
 
 all: modules
 
@@ -41,6 +42,10 @@ deps:
 check: deps
 	$(MAKE) modules
 	tools/testing/rig/check.sh
+
+bench: deps
+	$(MAKE) modules
+	tools/testing/rig/bench.sh
 
 # make run VENDOR=intel runs the example under Bochs' VT-x instead of
 # QEMU's AMD-V.

@@ -8,7 +8,7 @@
  * KVM_RUN loops with CLOCK_MONOTONIC and divides.
  *
  * usage: mvm-bench [-d device] [-n iterations] [-f]    (-f: one line per row,
- *        "name ns", for scripts)
+ *        "name<TAB>ns", for scripts)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -62,7 +62,7 @@ static double now_ns(void)
 static void report(const char *name, double ns, const char *unit)
 {
 	if (terse)
-		printf("%s %.0f\n", name, ns);
+		printf("%s\t%.0f\n", name, ns);
 	else
 		printf("  %-34s %12.0f ns%s\n", name, ns, unit);
 	fflush(stdout);

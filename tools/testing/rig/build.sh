@@ -17,6 +17,7 @@ mkdir -p "$root"/{bin,dev,proc,sys,tmp,m,tests,lifecycle}
 make -s -C "$TOP/tools/testing/selftests/mvm" OUTPUT="$OUT/selftests" \
 	DESTDIR="$root/tests" install
 make -s -C "$TOP/tools/vmm" OUTPUT="$OUT"
+make -s -C "$TOP/tools/mvm-bench" OUTPUT="$OUT"
 gcc -O2 -Wall -static -o "$root/coexist" "$RIG/coexist.c"
 
 cp /bin/busybox "$root/bin/busybox"
@@ -41,7 +42,7 @@ done
 
 # Bochs has no -kernel: an isolinux CD, one per mode, the mode on the
 # kernel command line.
-for mode in tests run; do
+for mode in tests run bench; do
 	iso=$OUT/iso-$mode
 	rm -rf "$iso"
 	mkdir -p "$iso/isolinux"
