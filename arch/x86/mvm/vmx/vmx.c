@@ -1228,8 +1228,10 @@ static int vmx_handle_exit(struct mvm_vcpu *vcpu)
 		/* VMLAUNCH/VMRESUME failed: SDM 30.4 error numbers. */
 		return mvm_handle_fail_entry(vcpu, vmcs_read(VM_INSTRUCTION_ERROR));
 	}
-	trace_mvm_exit(vcpu, "vmx", reason, vmcs_read(EXIT_QUALIFICATION),
-		       vmcs_read(VM_EXIT_INTR_INFO));
+	/* Two VMREADs that only the tracepoint needs. */
+	if (trace_mvm_exit_enabled())
+		trace_mvm_exit(vcpu, "vmx", reason, vmcs_read(EXIT_QUALIFICATION),
+			       vmcs_read(VM_EXIT_INTR_INFO));
 	if (unlikely(reason & VMX_EXIT_REASONS_FAILED_VMENTRY))
 		return mvm_handle_fail_entry(vcpu, basic);
 
