@@ -394,14 +394,7 @@ static bool mvm_is_64bit_mode(struct mvm_vcpu *vcpu)
 
 static int mvm_get_cpl(struct mvm_vcpu *vcpu)
 {
-	struct kvm_segment ss;
-
-	if (!(mvm_x86_ops->get_cr(vcpu, 0) & X86_CR0_PE))
-		return 0;
-	if (mvm_x86_ops->get_rflags(vcpu) & X86_EFLAGS_VM)
-		return 3;
-	mvm_x86_ops->get_segment(vcpu, &ss, VCPU_SREG_SS);
-	return ss.dpl;
+	return mvm_x86_ops->get_cpl(vcpu);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1196,10 +1189,11 @@ int mvm_emulate_halt(struct mvm_vcpu *vcpu)
 int mvm_emulate_hypercall(struct mvm_vcpu *vcpu)
 {
 	unsigned long nr = mvm_register_read(vcpu, MVM_REG_RAX);
+	bool mode64 = mvm_is_64bit_mode(vcpu);
 	long ret;
 
 	/* KVM's convention: nr in RAX, result in RAX (KVM_HC_*, -KVM_E*). */
-	if (!mvm_is_64bit_mode(vcpu))
+	if (!mode64)
 		nr &= 0xffffffff;
 	if (mvm_get_cpl(vcpu) != 0)
 		ret = -KVM_EPERM;
@@ -1207,7 +1201,7 @@ int mvm_emulate_hypercall(struct mvm_vcpu *vcpu)
 		ret = 0;
 	else
 		ret = -KVM_ENOSYS;
-	if (!mvm_is_64bit_mode(vcpu))
+	if (!mode64)
 		ret = (u32)ret;
 	mvm_register_write(vcpu, MVM_REG_RAX, ret);
 	mvm_x86_ops->skip_instruction(vcpu);

@@ -61,6 +61,8 @@ struct mvm_x86_ops {
 	void (*set_cr)(struct mvm_vcpu *vcpu, int cr, unsigned long val);
 	u64 (*get_efer)(struct mvm_vcpu *vcpu);
 	void (*set_efer)(struct mvm_vcpu *vcpu, u64 efer);
+	/* Current privilege level (SDM 5.5: SS.DPL; APM 15.5.1: VMCB CPL). */
+	int (*get_cpl)(struct mvm_vcpu *vcpu);
 	/* Interrupt shadow (STI / MOV SS blocking) and its clearing. */
 	u32 (*get_interrupt_shadow)(struct mvm_vcpu *vcpu);
 	void (*set_interrupt_shadow)(struct mvm_vcpu *vcpu, u32 mask);

@@ -529,6 +529,12 @@ static void svm_set_efer(struct mvm_vcpu *vcpu, u64 efer)
 	to_svm(vcpu)->vmcb->save.efer = efer | EFER_SVME;
 }
 
+/* The VMCB keeps the CPL itself (APM 15.5.1). */
+static int svm_get_cpl(struct mvm_vcpu *vcpu)
+{
+	return to_svm(vcpu)->vmcb->save.cpl;
+}
+
 static u32 svm_get_interrupt_shadow(struct mvm_vcpu *vcpu)
 {
 	return to_svm(vcpu)->vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK;
@@ -923,6 +929,7 @@ struct mvm_x86_ops svm_x86_ops = {
 	.set_cr			= svm_set_cr,
 	.get_efer		= svm_get_efer,
 	.set_efer		= svm_set_efer,
+	.get_cpl		= svm_get_cpl,
 	.get_interrupt_shadow	= svm_get_interrupt_shadow,
 	.set_interrupt_shadow	= svm_set_interrupt_shadow,
 	.get_msr		= svm_get_msr,

@@ -799,6 +799,19 @@ static void vmx_set_cr(struct mvm_vcpu *vcpu, int cr, unsigned long val)
 	}
 }
 
+/*
+ * CPL is SS.DPL in protected mode (SDM 5.5); 0 in real mode, 3 in
+ * virtual-8086 mode.
+ */
+static int vmx_get_cpl(struct mvm_vcpu *vcpu)
+{
+	if (!(vmcs_read(GUEST_CR0) & X86_CR0_PE))
+		return 0;
+	if (vmcs_read(GUEST_RFLAGS) & X86_EFLAGS_VM)
+		return 3;
+	return (vmcs_read(GUEST_SS_AR_BYTES) >> 5) & 3;
+}
+
 static u32 vmx_get_interrupt_shadow(struct mvm_vcpu *vcpu)
 {
 	return vmcs_read(GUEST_INTERRUPTIBILITY_INFO) &
@@ -1273,6 +1286,7 @@ struct mvm_x86_ops vmx_x86_ops = {
 	.set_cr			= vmx_set_cr,
 	.get_efer		= vmx_get_efer,
 	.set_efer		= vmx_set_efer,
+	.get_cpl		= vmx_get_cpl,
 	.get_interrupt_shadow	= vmx_get_interrupt_shadow,
 	.set_interrupt_shadow	= vmx_set_interrupt_shadow,
 	.get_msr		= vmx_get_msr,
