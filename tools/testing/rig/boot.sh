@@ -15,7 +15,7 @@ limit=${MVMRIG_BOOT_TIMEOUT:-1500}
 qemu() {	# $1: cpu model
 	timeout "$limit" qemu-system-x86_64 -accel tcg -cpu "$1" -m 2G -smp 1 \
 		-nographic -no-reboot -kernel "$VMLINUZ" -initrd "$OUT/initrd.gz" \
-		-append "console=ttyS0 quiet panic=-1 MVMRIG_MODE=$mode MVMRIG_PHASES=${MVMRIG_PHASES:-kvm,mvm,module} MVMRIG_BENCH_ROUNDS=${MVMRIG_BENCH_ROUNDS:-1}" \
+		-append "console=ttyS0 quiet panic=-1 MVMRIG_MODE=$mode MVMRIG_PHASES=${MVMRIG_PHASES:-kvm,mvm,module} MVMRIG_BENCH_ROUNDS=${MVMRIG_BENCH_ROUNDS:-1} ${MVMRIG_APPEND:-}" \
 		</dev/null >"$log" 2>"$log.stderr"
 }
 
