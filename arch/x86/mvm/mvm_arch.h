@@ -65,6 +65,7 @@ struct mvm_mmu {
 
 struct mvm_arch {
 	struct mvm_mmu mmu;
+	u64 ibpb_id;			/* const; unique for the module's life */
 	u32 tss_addr;			/* KVM_SET_TSS_ADDR, kept for ABI */
 	u64 identity_map_addr;		/* KVM_SET_IDENTITY_MAP_ADDR */
 };
@@ -111,7 +112,19 @@ struct mvm_vcpu_arch {
 	u64 tsc_aux;
 	u64 smbase;
 	u64 xcr0;			/* guest XCR0, switched around entry */
+	u32 pkru;			/* guest PKRU, switched while CR4.PKE */
+	bool pkru_switched;		/* guest CR4.PKE: switch PKRU at entry */
 	u64 cr8;			/* TPR as userspace sees it (no APIC) */
+
+	/*
+	 * Debug registers as the guest sees them.  Every MOV DR is
+	 * intercepted (mvm_emulate_mov_dr()); DR0-3 reach the hardware only
+	 * while the guest's DR7 enables a breakpoint, DR7 lives in the
+	 * VMCS/VMCB too (set_dr7), DR6 only here.
+	 */
+	unsigned long db[4];
+	unsigned long dr6;
+	unsigned long dr7;
 	unsigned long cr2;		/* VMX: not in the VMCS, switched by hand */
 	bool ran_once;			/* CPUID is frozen after the first run */
 	void *entry_work_shim;		/* see entry_work.c */

@@ -23,7 +23,11 @@
 #include <linux/context_tracking.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
+#include <asm/debugreg.h>
+#include <asm/hw_breakpoint.h>
 #include <asm/msr-index.h>
+#include <asm/special_insns.h>
+#include <asm/nospec-branch.h>
 #include <asm/processor.h>
 #include <linux/kvm_para.h>
 #include "x86.h"
@@ -31,7 +35,29 @@
 #define CREATE_TRACE_POINTS
 #include "trace.h"
 
+/*
+ * The VM whose vCPU last ran on each CPU: a vCPU of another VM arriving
+ * there first flushes the indirect branch predictors (IBPB), so that one
+ * guest cannot steer another's speculation (Spectre v2).  Ids, not
+ * pointers: a freed VM's address may come back.
+ */
+static DEFINE_PER_CPU(u64, mvm_last_vm_ibpb_id);
+static atomic64_t mvm_next_ibpb_id = ATOMIC64_INIT(0);
+
 const struct mvm_x86_ops *mvm_x86_ops __read_mostly;
+
+/*
+ * DR6 and DR7 bits (SDM vol. 3B 17.2.3-17.2.4).  mvm offers no RTM, so
+ * DR6.RTM (bit 16) reads as 1 and DR7.RTM (bit 11) as 0.
+ */
+#define MVM_DR6_FIXED_1		0xffff0ff0UL	/* also DR6 after reset */
+#define MVM_DR6_VOLATILE	0x0000e00fUL	/* B0-B3, BD, BS, BT */
+#define MVM_DR6_TRAP_BITS	0x0000000fUL	/* B0-B3: not sticky */
+#define MVM_DR6_BD		BIT(13)
+#define MVM_DR7_FIXED_1		0x00000400UL	/* also DR7 after reset */
+#define MVM_DR7_VOLATILE	0xffff23ffUL
+#define MVM_DR7_GD		BIT(13)
+#define MVM_DR7_BP_ENABLED	0xffUL		/* L0, G0 ... L3, G3 */
 
 static u64 mvm_host_xcr0 __read_mostly;
 static u64 mvm_supported_xcr0 __read_mostly;
@@ -179,6 +205,7 @@ int mvm_arch_vm_init(struct mvm *mvm)
 {
 	int r;
 
+	mvm->arch.ibpb_id = atomic64_inc_return(&mvm_next_ibpb_id);
 	r = mvm_mmu_init(mvm);
 	if (r)
 		return r;
@@ -237,12 +264,22 @@ static inline struct mvm_vcpu *preempt_notifier_to_vcpu(struct preempt_notifier 
 	return container_of(pn, struct mvm_vcpu, preempt_notifier);
 }
 
-static void mvm_sched_in(struct preempt_notifier *pn, int cpu)
+/* Preemption off: bind the vCPU to @cpu. */
+static void mvm_vcpu_arrive(struct mvm_vcpu *vcpu, int cpu)
 {
-	struct mvm_vcpu *vcpu = preempt_notifier_to_vcpu(pn);
+	u64 id = vcpu->mvm->arch.ibpb_id;
 
+	if (unlikely(this_cpu_read(mvm_last_vm_ibpb_id) != id)) {
+		this_cpu_write(mvm_last_vm_ibpb_id, id);
+		indirect_branch_prediction_barrier();
+	}
 	mvm_x86_ops->vcpu_load(vcpu, cpu);
 	WRITE_ONCE(vcpu->cpu, cpu);
+}
+
+static void mvm_sched_in(struct preempt_notifier *pn, int cpu)
+{
+	mvm_vcpu_arrive(preempt_notifier_to_vcpu(pn), cpu);
 }
 
 static void mvm_sched_out(struct preempt_notifier *pn, struct task_struct *next)
@@ -267,8 +304,7 @@ static void mvm_vcpu_load(struct mvm_vcpu *vcpu)
 	int cpu = get_cpu();
 
 	preempt_notifier_register(&vcpu->preempt_notifier);
-	mvm_x86_ops->vcpu_load(vcpu, cpu);
-	WRITE_ONCE(vcpu->cpu, cpu);
+	mvm_vcpu_arrive(vcpu, cpu);
 	put_cpu();
 }
 
@@ -308,7 +344,12 @@ static void mvm_vcpu_reset(struct mvm_vcpu *vcpu)
 	arch->misc_enable = MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL |
 			    MSR_IA32_MISC_ENABLE_BTS_UNAVAIL;
 	arch->xcr0 = XFEATURE_MASK_FP;
+	arch->pkru = 0;
+	arch->pkru_switched = false;
 	arch->cr8 = 0;
+	memset(arch->db, 0, sizeof(arch->db));
+	arch->dr6 = MVM_DR6_FIXED_1;
+	arch->dr7 = MVM_DR7_FIXED_1;	/* the vendor reset wrote it too */
 	arch->exception_pending = false;
 	arch->complete_userspace_io = NULL;
 }
@@ -355,8 +396,8 @@ void mvm_arch_vcpu_free(struct mvm_vcpu *vcpu)
 /* ------------------------------------------------------------------ */
 /* Exceptions                                                           */
 
-static void mvm_queue_exception(struct mvm_vcpu *vcpu, u8 vector,
-				bool has_error_code, u32 error_code)
+void mvm_queue_exception(struct mvm_vcpu *vcpu, u8 vector,
+			 bool has_error_code, u32 error_code)
 {
 	vcpu->arch.exception_pending = true;
 	vcpu->arch.exception_vector = vector;
@@ -539,6 +580,9 @@ static int mvm_fill_supported_cpuid(struct mvm_cpuid_array *a)
 					    BIT(14));
 			}
 			e->ecx &= mvm_cpuid_7_ecx;
+			/* PKU with PKRU switched around the guest; OSPKE is dynamic. */
+			if (boot_cpu_has(X86_FEATURE_OSPKE))
+				e->ecx |= BIT(3);
 			e->edx &= mvm_cpuid_7_edx;
 			break;
 		case 0xd:
@@ -730,6 +774,10 @@ int mvm_emulate_cpuid(struct mvm_vcpu *vcpu)
 			ecx &= ~BIT(27);
 			if (mvm_x86_ops->get_cr(vcpu, 4) & X86_CR4_OSXSAVE)
 				ecx |= BIT(27);
+		} else if (function == 7 && index == 0) {
+			ecx &= ~BIT(4);
+			if (vcpu->arch.pkru_switched)
+				ecx |= BIT(4);	/* OSPKE: CR4.PKE */
 		} else if (function == 0xd && (index == 0 || index == 1)) {
 			ebx = mvm_xstate_size(vcpu->arch.xcr0);
 		}
@@ -1053,6 +1101,9 @@ static u64 mvm_cr4_reserved_bits(void)
 		valid |= X86_CR4_SMEP;
 	if (boot_cpu_has(X86_FEATURE_SMAP))
 		valid |= X86_CR4_SMAP;
+	/* PKRU is switched around the guest (mvm_vcpu_enter_guest()). */
+	if (boot_cpu_has(X86_FEATURE_OSPKE))
+		valid |= X86_CR4_PKE;
 	return ~valid;
 }
 
@@ -1094,7 +1145,7 @@ static int mvm_set_sregs(struct mvm_vcpu *vcpu, const struct kvm_sregs *sregs)
 	ops->set_cr(vcpu, 3, sregs->cr3);
 	ops->set_efer(vcpu, sregs->efer);
 	ops->set_cr(vcpu, 0, sregs->cr0);
-	ops->set_cr(vcpu, 4, sregs->cr4);
+	mvm_write_cr4(vcpu, sregs->cr4);
 
 	ops->set_segment(vcpu, &sregs->cs, VCPU_SREG_CS);
 	ops->set_segment(vcpu, &sregs->ds, VCPU_SREG_DS);
@@ -1175,6 +1226,234 @@ long mvm_arch_vcpu_ioctl(struct mvm_vcpu *vcpu, unsigned int ioctl,
 }
 
 /* ------------------------------------------------------------------ */
+/* Control and debug registers                                          */
+
+/* A CPUID feature bit of the guest's own table. */
+static bool mvm_guest_cpuid_has(struct mvm_vcpu *vcpu, u32 function,
+				int reg, int bit)
+{
+	struct kvm_cpuid_entry2 *e = mvm_find_cpuid_entry(vcpu, function, 0);
+	u32 regs[4];
+
+	if (!e)
+		return false;
+	regs[0] = e->eax;
+	regs[1] = e->ebx;
+	regs[2] = e->ecx;
+	regs[3] = e->edx;
+	return regs[reg] & BIT(bit);
+}
+
+/*
+ * CR4 bits the guest may not set: those the host cannot give it, and
+ * those its CPUID does not offer (SDM vol. 3A 2.5: reserved bits #GP).
+ */
+static u64 mvm_cr4_guest_reserved_bits(struct mvm_vcpu *vcpu)
+{
+	u64 rsvd = mvm_cr4_reserved_bits();
+
+	if (!mvm_guest_cpuid_has(vcpu, 1, 2, 26))
+		rsvd |= X86_CR4_OSXSAVE;
+	if (!mvm_guest_cpuid_has(vcpu, 7, 1, 0))
+		rsvd |= X86_CR4_FSGSBASE;
+	if (!mvm_guest_cpuid_has(vcpu, 7, 1, 7))
+		rsvd |= X86_CR4_SMEP;
+	if (!mvm_guest_cpuid_has(vcpu, 7, 1, 20))
+		rsvd |= X86_CR4_SMAP;
+	if (!mvm_guest_cpuid_has(vcpu, 7, 2, 3))
+		rsvd |= X86_CR4_PKE;
+	return rsvd;
+}
+
+void mvm_write_cr4(struct mvm_vcpu *vcpu, unsigned long val)
+{
+	mvm_x86_ops->set_cr(vcpu, 4, val);
+	vcpu->arch.pkru_switched = val & X86_CR4_PKE;
+}
+
+/*
+ * MOV to CR4.  Both vendors intercept every write to a bit the host
+ * depends on (MCE, PKE, VMXE, ...), so the rules are checked here once.
+ */
+int mvm_emulate_set_cr4(struct mvm_vcpu *vcpu, unsigned long val)
+{
+	unsigned long old = mvm_x86_ops->get_cr(vcpu, 4);
+
+	if ((val & mvm_cr4_guest_reserved_bits(vcpu)) ||
+	    (mvm_is_long_mode(vcpu) && !(val & X86_CR4_PAE))) {
+		mvm_inject_gp(vcpu, 0);
+		return 1;
+	}
+	mvm_write_cr4(vcpu, val);
+	/*
+	 * The write never reached the processor, so neither did the TLB
+	 * flush it implies (SDM vol. 3A 4.10.4.1).
+	 */
+	if ((old ^ val) & (X86_CR4_PGE | X86_CR4_PAE | X86_CR4_PSE |
+			   X86_CR4_SMEP | X86_CR4_SMAP | X86_CR4_PKE))
+		mvm_x86_ops->flush_tlb(vcpu);
+	mvm_x86_ops->skip_instruction(vcpu);
+	return 1;
+}
+
+/*
+ * MOV to CR8.  Without an in-kernel APIC the TPR is only a value that
+ * userspace reads in kvm_run->cr8; it must never reach the physical TPR,
+ * which would mask the host's own interrupts.
+ */
+int mvm_emulate_set_cr8(struct mvm_vcpu *vcpu, unsigned long val)
+{
+	if (val & ~0xfUL) {
+		mvm_inject_gp(vcpu, 0);
+		return 1;
+	}
+	vcpu->arch.cr8 = val;
+	mvm_x86_ops->skip_instruction(vcpu);
+	return 1;
+}
+
+static void mvm_set_guest_dr7(struct mvm_vcpu *vcpu, unsigned long val)
+{
+	vcpu->arch.dr7 = (val & MVM_DR7_VOLATILE) | MVM_DR7_FIXED_1;
+	mvm_x86_ops->set_dr7(vcpu, vcpu->arch.dr7);
+}
+
+int mvm_reflect_db(struct mvm_vcpu *vcpu, unsigned long dr6)
+{
+	struct mvm_vcpu_arch *arch = &vcpu->arch;
+
+	/* B0-B3 describe this #DB only; BD, BS and BT stay set. */
+	arch->dr6 = (arch->dr6 & MVM_DR6_VOLATILE & ~MVM_DR6_TRAP_BITS) |
+		    (dr6 & MVM_DR6_VOLATILE) | MVM_DR6_FIXED_1;
+	/* Delivering #DB clears DR7.GD (SDM vol. 3B 17.2.4). */
+	if (arch->dr7 & MVM_DR7_GD)
+		mvm_set_guest_dr7(vcpu, arch->dr7 & ~MVM_DR7_GD);
+	mvm_queue_exception(vcpu, DB_VECTOR, false, 0);
+	return 1;
+}
+
+/*
+ * MOV to or from a debug register (SDM vol. 3B 17.2, vol. 2 "MOV--Move
+ * to/from Debug Registers").  Always intercepted: the guest never reads
+ * the host's breakpoint addresses, and its own values reach the hardware
+ * only while it runs (mvm_vcpu_enter_guest()).
+ */
+int mvm_emulate_mov_dr(struct mvm_vcpu *vcpu, int dr, int gpr, bool to_dr)
+{
+	struct mvm_vcpu_arch *arch = &vcpu->arch;
+	bool mode64 = mvm_is_64bit_mode(vcpu);
+	unsigned long val;
+
+	if (mvm_get_cpl(vcpu)) {
+		mvm_inject_gp(vcpu, 0);
+		return 1;
+	}
+	if (dr == 4 || dr == 5) {
+		/* DR4/DR5 alias DR6/DR7 unless CR4.DE. */
+		if (mvm_x86_ops->get_cr(vcpu, 4) & X86_CR4_DE) {
+			mvm_inject_ud(vcpu);
+			return 1;
+		}
+		dr += 2;
+	}
+	if (dr > 7) {
+		mvm_inject_ud(vcpu);
+		return 1;
+	}
+	/* General detect: the access faults with DR6.BD instead. */
+	if (arch->dr7 & MVM_DR7_GD)
+		return mvm_reflect_db(vcpu, MVM_DR6_BD);
+
+	if (to_dr) {
+		val = mvm_register_read(vcpu, gpr);
+		if (!mode64)
+			val = (u32)val;
+		switch (dr) {
+		case 6:
+		case 7:
+			if (val >> 32) {
+				mvm_inject_gp(vcpu, 0);
+				return 1;
+			}
+			if (dr == 6)
+				arch->dr6 = (val & MVM_DR6_VOLATILE) |
+					    MVM_DR6_FIXED_1;
+			else
+				mvm_set_guest_dr7(vcpu, val);
+			break;
+		default:
+			arch->db[dr] = val;
+			break;
+		}
+	} else {
+		val = dr < 4 ? arch->db[dr] : dr == 6 ? arch->dr6 : arch->dr7;
+		mvm_register_write(vcpu, gpr, mode64 ? val : (u32)val);
+	}
+	mvm_x86_ops->skip_instruction(vcpu);
+	return 1;
+}
+
+/* Decoding for vendors without the operands in the exit information. */
+int mvm_decode_mov_cr_dr(struct mvm_vcpu *vcpu, int *creg, int *gpr,
+			 int *len)
+{
+	unsigned long rip = mvm_rip_read(vcpu);
+	bool mode64 = mvm_is_64bit_mode(vcpu);
+	struct kvm_segment cs;
+	u8 b = 0, rex = 0;
+	u32 pf_error;
+	int i, r;
+
+	if (!mode64) {
+		mvm_x86_ops->get_segment(vcpu, &cs, VCPU_SREG_CS);
+		rip = (u32)(cs.base + rip);
+	}
+	/*
+	 * Byte by byte, so that an instruction ending just before a hole is
+	 * fetched exactly: prefixes, then 0F, then 20-23, then ModRM.
+	 */
+	for (i = 0; i < 15; i++) {
+		r = mvm_read_guest_virt(vcpu, rip + i, &b, 1, MVM_ACC_FETCH,
+					&pf_error);
+		if (r == -EFAULT) {
+			mvm_inject_page_fault(vcpu, rip + i, pf_error);
+			return 1;
+		}
+		if (r)
+			break;
+		if (b == 0x66 || b == 0x67 || b == 0xf0 || b == 0xf2 ||
+		    b == 0xf3 || b == 0x2e || b == 0x36 || b == 0x3e ||
+		    b == 0x26 || b == 0x64 || b == 0x65) {
+			rex = 0;	/* REX counts only right before 0F */
+			continue;
+		}
+		if (mode64 && (b & 0xf0) == 0x40) {
+			rex = b;
+			continue;
+		}
+		break;
+	}
+	if (b != 0x0f || i + 2 >= 15)
+		goto bad;
+	r = mvm_read_guest_virt(vcpu, rip + i + 1, &b, 1, MVM_ACC_FETCH,
+				&pf_error);
+	if (r || b < 0x20 || b > 0x23)
+		goto bad;
+	r = mvm_read_guest_virt(vcpu, rip + i + 2, &b, 1, MVM_ACC_FETCH,
+				&pf_error);
+	if (r)
+		goto bad;
+	/* The register operand is always ModRM.rm, whatever mod says. */
+	*creg = ((b >> 3) & 7) | (rex & 4 ? 8 : 0);
+	*gpr = (b & 7) | (rex & 1 ? 8 : 0);
+	*len = i + 3;
+	return 0;
+bad:
+	/* The instruction changed under us (another vCPU wrote it). */
+	return -EINVAL;
+}
+
+/* ------------------------------------------------------------------ */
 /* Simple exits                                                         */
 
 int mvm_emulate_halt(struct mvm_vcpu *vcpu)
@@ -1206,6 +1485,15 @@ int mvm_emulate_hypercall(struct mvm_vcpu *vcpu)
 	mvm_register_write(vcpu, MVM_REG_RAX, ret);
 	mvm_x86_ops->skip_instruction(vcpu);
 	return 1;
+}
+
+/* An instruction mvm had to decode could not be (it changed under us). */
+int mvm_emulation_failed(struct mvm_vcpu *vcpu)
+{
+	vcpu->run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	vcpu->run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
+	vcpu->run->internal.ndata = 0;
+	return 0;
 }
 
 int mvm_handle_triple_fault(struct mvm_vcpu *vcpu)
@@ -1528,6 +1816,28 @@ static __always_inline void mvm_guest_timing_exit_irqoff(void)
 		current->flags &= ~PF_VCPU;
 }
 
+/*
+ * The guest enabled a breakpoint: its DR0-3 must be in the hardware while
+ * it runs (DR7 comes from the VMCS/VMCB).  Host breakpoints are disarmed
+ * first so that none fires on a guest address in the host.
+ */
+static void mvm_load_guest_drs(struct mvm_vcpu *vcpu)
+{
+	set_debugreg(0, 7);
+	set_debugreg(vcpu->arch.db[0], 0);
+	set_debugreg(vcpu->arch.db[1], 1);
+	set_debugreg(vcpu->arch.db[2], 2);
+	set_debugreg(vcpu->arch.db[3], 3);
+}
+
+static void mvm_put_guest_drs(void)
+{
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();	/* DR0-3, DR6, DR7 */
+	else
+		set_debugreg(MVM_DR7_FIXED_1, 7);
+}
+
 /* Fill what kvm_run reports on every exit (post_kvm_run_save in KVM). */
 static void mvm_post_run_save(struct mvm_vcpu *vcpu)
 {
@@ -1542,7 +1852,8 @@ static void mvm_post_run_save(struct mvm_vcpu *vcpu)
 /* 1: keep going, 0: back to userspace, <0: error. */
 static int mvm_vcpu_enter_guest(struct mvm_vcpu *vcpu)
 {
-	bool switch_xcr0;
+	bool switch_xcr0, guest_drs;
+	u32 host_pkru = 0;
 
 	preempt_disable();
 	local_irq_disable();
@@ -1566,17 +1877,48 @@ static int mvm_vcpu_enter_guest(struct mvm_vcpu *vcpu)
 		vcpu->arch.exception_pending = false;
 	}
 
+	/*
+	 * The guest's FPU registers were saved away if anything used the FPU
+	 * since the last exit (a softirq's kernel_fpu_begin(), a context
+	 * switch): put them back, or the guest runs on someone else's.
+	 */
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+
 	switch_xcr0 = mvm_host_xcr0 && vcpu->arch.xcr0 != mvm_host_xcr0;
 	if (switch_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->arch.xcr0);
+	if (unlikely(vcpu->arch.pkru_switched)) {
+		host_pkru = rdpkru();
+		if (vcpu->arch.pkru != host_pkru)
+			wrpkru(vcpu->arch.pkru);
+	}
+	guest_drs = vcpu->arch.dr7 & MVM_DR7_BP_ENABLED;
+	if (unlikely(guest_drs))
+		mvm_load_guest_drs(vcpu);
 
 	trace_mvm_entry(vcpu);
 	mvm_guest_enter_irqoff();
 	mvm_x86_ops->vcpu_run(vcpu);
 	mvm_guest_exit_irqoff();
 
+	/*
+	 * Before interrupts: nothing of the host may run with the guest's
+	 * PKRU, breakpoints or XCR0.  A VM exit disables the host's
+	 * breakpoints (DR7 = 0x400): re-arm them.
+	 */
+	if (unlikely(guest_drs || hw_breakpoint_active()))
+		mvm_put_guest_drs();
+	if (unlikely(vcpu->arch.pkru_switched)) {
+		vcpu->arch.pkru = rdpkru();
+		if (vcpu->arch.pkru != host_pkru)
+			wrpkru(host_pkru);
+	}
 	if (switch_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, mvm_host_xcr0);
+	/* VMSCAPE: the VMM must not run on predictions the guest trained. */
+	if (cpu_feature_enabled(X86_FEATURE_IBPB_EXIT_TO_USER))
+		this_cpu_write(x86_ibpb_exit_to_user, true);
 	vcpu->mode = MVM_OUTSIDE_GUEST_MODE;
 
 	/*

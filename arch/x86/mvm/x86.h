@@ -63,6 +63,8 @@ struct mvm_x86_ops {
 	void (*set_efer)(struct mvm_vcpu *vcpu, u64 efer);
 	/* Current privilege level (SDM 5.5: SS.DPL; APM 15.5.1: VMCB CPL). */
 	int (*get_cpl)(struct mvm_vcpu *vcpu);
+	/* The guest's DR7 into the VMCS/VMCB (loaded at entry). */
+	void (*set_dr7)(struct mvm_vcpu *vcpu, unsigned long val);
 	/* Interrupt shadow (STI / MOV SS blocking) and its clearing. */
 	u32 (*get_interrupt_shadow)(struct mvm_vcpu *vcpu);
 	void (*set_interrupt_shadow)(struct mvm_vcpu *vcpu, u32 mask);
@@ -139,6 +141,17 @@ static inline void mvm_rip_write(struct mvm_vcpu *vcpu, unsigned long val)
 	mvm_register_write(vcpu, MVM_REG_RIP, val);
 }
 
+/*
+ * A machine check arrived while the guest ran and made it exit instead of
+ * reaching the host's #MC handler: run that now, as KVM's
+ * kvm_machine_check() does (do_machine_check() is not exported).
+ */
+static inline void mvm_host_machine_check(void)
+{
+	if (IS_ENABLED(CONFIG_X86_MCE))
+		asm volatile("int $0x12");
+}
+
 /* Common exit helpers (x86.c), called from the vendors' handler tables. */
 int mvm_emulate_cpuid(struct mvm_vcpu *vcpu);
 int mvm_emulate_halt(struct mvm_vcpu *vcpu);
@@ -146,12 +159,37 @@ int mvm_emulate_rdmsr(struct mvm_vcpu *vcpu);
 int mvm_emulate_wrmsr(struct mvm_vcpu *vcpu);
 int mvm_emulate_hypercall(struct mvm_vcpu *vcpu);
 int mvm_handle_triple_fault(struct mvm_vcpu *vcpu);
+/* KVM_EXIT_INTERNAL_ERROR / KVM_INTERNAL_ERROR_EMULATION, no data. */
+int mvm_emulation_failed(struct mvm_vcpu *vcpu);
 /* XSETBV: validates ECX/EDX:EAX against what the guest may enable (#GP). */
 int mvm_emulate_xsetbv(struct mvm_vcpu *vcpu);
 int mvm_handle_unknown_exit(struct mvm_vcpu *vcpu, u64 reason);
 int mvm_handle_fail_entry(struct mvm_vcpu *vcpu, u64 reason);
+void mvm_queue_exception(struct mvm_vcpu *vcpu, u8 vector,
+			 bool has_error_code, u32 error_code);
 void mvm_inject_gp(struct mvm_vcpu *vcpu, u32 error_code);
 void mvm_inject_ud(struct mvm_vcpu *vcpu);
+
+/*
+ * Intercepted #DB: @dr6 holds the cause in DR6's layout (B0-B3, BD, BS,
+ * BT set when active).  Merges it into the guest's DR6 and reflects it.
+ */
+int mvm_reflect_db(struct mvm_vcpu *vcpu, unsigned long dr6);
+/* MOV to/from DR@dr with GPR @gpr (@to_dr: the guest writes DR@dr). */
+int mvm_emulate_mov_dr(struct mvm_vcpu *vcpu, int dr, int gpr, bool to_dr);
+/* MOV to CR4 / CR8 from the guest, and MOV from CR8. */
+int mvm_emulate_set_cr4(struct mvm_vcpu *vcpu, unsigned long val);
+int mvm_emulate_set_cr8(struct mvm_vcpu *vcpu, unsigned long val);
+/* Every CR4 write goes through here (PKRU switching follows CR4.PKE). */
+void mvm_write_cr4(struct mvm_vcpu *vcpu, unsigned long val);
+/*
+ * Decode the MOV CR/DR at CS:RIP (0F 20-23 /r) for a vendor whose exit
+ * information lacks the operands (SVM without decode assists): the
+ * control/debug register number, the GPR and the instruction length.
+ * 0, or 1 when a fault was queued for the guest (fetch #PF, #UD).
+ */
+int mvm_decode_mov_cr_dr(struct mvm_vcpu *vcpu, int *creg, int *gpr,
+			 int *len);
 
 /*
  * A PIO instruction trapped.  For a string form, @addr_size (2, 4, 8) and

@@ -41,6 +41,13 @@ struct vcpu_svm {
 	int asid_cpu;			/* CPU whose ASID space we use, -1 */
 	bool tlb_flush_pending;
 	u64 next_rip;			/* skip target, set per exit */
+	/*
+	 * CR4 as the guest sees it.  Reads and writes are intercepted: the
+	 * VMCB's CR4 also carries the host's MCE bit (a machine check with
+	 * CR4.MCE clear shuts the processor down), and PKE, OSXSAVE ... are
+	 * checked against what the guest was offered (x86.c).
+	 */
+	unsigned long guest_cr4;
 };
 
 /*
@@ -63,6 +70,7 @@ static u32 svm_features;		/* CPUID Fn8000_000A EDX */
 static u32 svm_nr_asids;
 static void *svm_iopm;			/* all ones: every port intercepted */
 static void *svm_msrpm;			/* all ones: every MSR intercepted */
+static unsigned long svm_host_cr4_mce;	/* X86_CR4_MCE if the host has it */
 
 asmlinkage void __svm_vcpu_run(unsigned long vmcb_pa, unsigned long *regs,
 			       unsigned long host_save_pa);
@@ -87,6 +95,9 @@ static void svm_set_intercept(struct vmcb *vmcb, int bit)
 	vmcb->control.intercepts[bit / 32] |= BIT(bit % 32);
 }
 
+/* DR6 as VMRUN loads it: nothing pending, so a #DB exit tells the cause. */
+#define SVM_DR6_CLEAN		0xffff0ff0ULL
+
 /* ------------------------------------------------------------------ */
 /* Probe and per-CPU enable                                             */
 
@@ -108,6 +119,7 @@ int svm_probe(const char **why)
 		*why = "no nested paging (NPT)";
 		return -ENODEV;
 	}
+	svm_host_cr4_mce = __read_cr4() & X86_CR4_MCE;
 	svm_nr_asids = cpuid_ebx(SVM_CPUID_FUNC);
 	if (svm_nr_asids < 2) {
 		*why = "no guest ASIDs";
@@ -275,6 +287,22 @@ static void svm_vcpu_reset(struct mvm_vcpu *vcpu)
 	svm_set_intercept(vmcb, INTERCEPT_WBINVD);
 	/* No PMU for the guest: host counters stay the host's. */
 	svm_set_intercept(vmcb, INTERCEPT_RDPMC);
+	/* CR4: see vcpu_svm.guest_cr4.  CR8 writes only reach V_TPR. */
+	svm_set_intercept(vmcb, INTERCEPT_CR4_READ);
+	svm_set_intercept(vmcb, INTERCEPT_CR4_WRITE);
+	/*
+	 * Every debug register access: the guest must never see the host's
+	 * breakpoint addresses; x86.c switches DR0-3 when the guest uses
+	 * them (APM 15.12).
+	 */
+	c->intercepts[INTERCEPT_DR] = 0x00ff00ff;
+	/*
+	 * #DB and #AC: a guest could otherwise make their delivery fault
+	 * again forever inside the CPU, with no exit (CVE-2015-8104,
+	 * CVE-2015-5307).  #MC: a machine check is the host's.
+	 */
+	c->intercepts[INTERCEPT_EXCEPTION] = BIT(DB_VECTOR) | BIT(AC_VECTOR) |
+					     BIT(MC_VECTOR);
 
 	c->iopm_base_pa = __pa(svm_iopm);
 	c->msrpm_base_pa = __pa(svm_msrpm);
@@ -299,7 +327,9 @@ static void svm_vcpu_reset(struct mvm_vcpu *vcpu)
 
 	s->efer = EFER_SVME;		/* VMRUN requires it; hidden from the guest */
 	s->cr0 = X86_CR0_NW | X86_CR0_CD | X86_CR0_ET;
-	s->dr6 = 0xffff0ff0;
+	s->cr4 = svm_host_cr4_mce;
+	svm->guest_cr4 = 0;
+	s->dr6 = SVM_DR6_CLEAN;
 	s->dr7 = 0x400;
 	s->rflags = X86_EFLAGS_FIXED;
 	s->rip = 0xfff0;
@@ -484,7 +514,7 @@ static unsigned long svm_get_cr(struct mvm_vcpu *vcpu, int cr)
 	case 0: return s->cr0;
 	case 2: return s->cr2;
 	case 3: return s->cr3;
-	default: return s->cr4;
+	default: return to_svm(vcpu)->guest_cr4;
 	}
 }
 
@@ -514,7 +544,8 @@ static void svm_set_cr(struct mvm_vcpu *vcpu, int cr, unsigned long val)
 		s->cr3 = val;
 		break;
 	default:
-		s->cr4 = val;
+		to_svm(vcpu)->guest_cr4 = val;
+		s->cr4 = val | svm_host_cr4_mce;
 		break;
 	}
 }
@@ -533,6 +564,11 @@ static void svm_set_efer(struct mvm_vcpu *vcpu, u64 efer)
 static int svm_get_cpl(struct mvm_vcpu *vcpu)
 {
 	return to_svm(vcpu)->vmcb->save.cpl;
+}
+
+static void svm_set_dr7(struct mvm_vcpu *vcpu, unsigned long val)
+{
+	to_svm(vcpu)->vmcb->save.dr7 = val;
 }
 
 static u32 svm_get_interrupt_shadow(struct mvm_vcpu *vcpu)
@@ -705,6 +741,10 @@ static void svm_vcpu_run(struct mvm_vcpu *vcpu)
 	raw_local_irq_disable();
 	svm_stgi();
 
+	/* The #MC exit bypassed the host's handler (APM 15.12). */
+	if (unlikely(vmcb->control.exit_code == SVM_EXIT_EXCP_BASE + MC_VECTOR))
+		mvm_host_machine_check();
+
 	regs[MVM_REG_RAX] = vmcb->save.rax;
 	regs[MVM_REG_RSP] = vmcb->save.rsp;
 	regs[MVM_REG_RIP] = vmcb->save.rip;
@@ -804,14 +844,95 @@ static int svm_handle_shutdown(struct mvm_vcpu *vcpu)
 	return mvm_handle_triple_fault(vcpu);
 }
 
-/* SVM instructions, MONITOR/MWAIT, RDTSCP: not for this guest. */
+/*
+ * The register operand of an intercepted MOV CR/DR: in EXITINFO1 with
+ * decode assists (APM 15.33), else decoded from the instruction, which
+ * also gives the skip length when there is no NRIP save.  False when it
+ * could not be had; *ret is then what the exit handler returns.
+ */
+static bool svm_mov_cr_dr_gpr(struct mvm_vcpu *vcpu, int *gpr, int *ret)
+{
+	struct vcpu_svm *svm = to_svm(vcpu);
+	int reg, len, r;
+
+	if (boot_cpu_has(X86_FEATURE_DECODEASSISTS)) {
+		*gpr = svm->vmcb->control.exit_info_1 & 15;
+		return true;
+	}
+	r = mvm_decode_mov_cr_dr(vcpu, &reg, gpr, &len);
+	if (r) {
+		/* 1: a fault was queued; else the bytes changed under us. */
+		*ret = r > 0 ? 1 : mvm_emulation_failed(vcpu);
+		return false;
+	}
+	if (!(svm_features & SVM_FEATURE_NRIPS))
+		svm->next_rip = vcpu->arch.regs[MVM_REG_RIP] + len;
+	return true;
+}
+
+static int svm_handle_cr4(struct mvm_vcpu *vcpu)
+{
+	struct vcpu_svm *svm = to_svm(vcpu);
+	int gpr, ret;
+
+	if (!svm_mov_cr_dr_gpr(vcpu, &gpr, &ret))
+		return ret;
+	if (svm->vmcb->control.exit_code == SVM_EXIT_WRITE_CR4)
+		return mvm_emulate_set_cr4(vcpu, mvm_register_read(vcpu, gpr));
+	mvm_register_write(vcpu, gpr, svm->guest_cr4);
+	svm_skip_instruction(vcpu);
+	return 1;
+}
+
+/* SVM_EXIT_READ_DR0..7, SVM_EXIT_WRITE_DR0..7 (APM 15.12). */
+static int svm_handle_dr(struct mvm_vcpu *vcpu)
+{
+	u32 exit_code = to_svm(vcpu)->vmcb->control.exit_code;
+	int gpr, ret;
+
+	if (!svm_mov_cr_dr_gpr(vcpu, &gpr, &ret))
+		return ret;
+	return mvm_emulate_mov_dr(vcpu, exit_code & 7, gpr,
+				  exit_code >= SVM_EXIT_WRITE_DR0);
+}
+
+/*
+ * The processor wrote the #DB's cause into the VMCB's DR6, which is
+ * loaded clean at every VMRUN; the guest reads its DR6 from x86.c.
+ */
+static int svm_handle_db(struct mvm_vcpu *vcpu)
+{
+	struct vmcb_save_area *s = &to_svm(vcpu)->vmcb->save;
+	unsigned long dr6 = s->dr6;
+
+	s->dr6 = SVM_DR6_CLEAN;
+	return mvm_reflect_db(vcpu, dr6);
+}
+
+static int svm_handle_ac(struct mvm_vcpu *vcpu)
+{
+	mvm_queue_exception(vcpu, AC_VECTOR, true,
+			    to_svm(vcpu)->vmcb->control.exit_info_1);
+	return 1;
+}
+
+/* Handed to the host's handler in svm_vcpu_run(). */
+static int svm_handle_mc(struct mvm_vcpu *vcpu)
+{
+	return 1;
+}
+
+/* SVM instructions, RDTSCP: not for this guest. */
 static int svm_handle_ud(struct mvm_vcpu *vcpu)
 {
 	mvm_inject_ud(vcpu);
 	return 1;
 }
 
-/* INVD, WBINVD: the guest's caches are coherent with ours; nothing to do. */
+/*
+ * INVD, WBINVD: the guest's caches are coherent with ours; MONITOR,
+ * MWAIT: no C-states for the guest.  No-ops, as in KVM.
+ */
 static int svm_handle_skip(struct mvm_vcpu *vcpu)
 {
 	svm_skip_instruction(vcpu);
@@ -841,8 +962,15 @@ static int (*const svm_exit_handlers[])(struct mvm_vcpu *vcpu) = {
 	[SVM_EXIT_CLGI]		= svm_handle_ud,
 	[SVM_EXIT_SKINIT]	= svm_handle_ud,
 	[SVM_EXIT_RDTSCP]	= svm_handle_ud,
-	[SVM_EXIT_MONITOR]	= svm_handle_ud,
-	[SVM_EXIT_MWAIT]	= svm_handle_ud,
+	[SVM_EXIT_MONITOR]	= svm_handle_skip,
+	[SVM_EXIT_MWAIT]	= svm_handle_skip,
+	[SVM_EXIT_READ_CR4]	= svm_handle_cr4,
+	[SVM_EXIT_WRITE_CR4]	= svm_handle_cr4,
+	[SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR7]	= svm_handle_dr,
+	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR7]	= svm_handle_dr,
+	[SVM_EXIT_EXCP_BASE + DB_VECTOR]	= svm_handle_db,
+	[SVM_EXIT_EXCP_BASE + AC_VECTOR]	= svm_handle_ac,
+	[SVM_EXIT_EXCP_BASE + MC_VECTOR]	= svm_handle_mc,
 	[SVM_EXIT_XSETBV]	= svm_handle_xsetbv,
 	[SVM_EXIT_NPF]		= svm_handle_npf,
 	[SVM_EXIT_INVD]		= svm_handle_skip,
@@ -867,6 +995,8 @@ static u8 svm_insn_len(u32 exit_code)
 		return 2;
 	case SVM_EXIT_VMMCALL:
 	case SVM_EXIT_XSETBV:
+	case SVM_EXIT_MONITOR:
+	case SVM_EXIT_MWAIT:
 		return 3;
 	default:
 		return 0;
@@ -930,6 +1060,7 @@ struct mvm_x86_ops svm_x86_ops = {
 	.get_efer		= svm_get_efer,
 	.set_efer		= svm_set_efer,
 	.get_cpl		= svm_get_cpl,
+	.set_dr7		= svm_set_dr7,
 	.get_interrupt_shadow	= svm_get_interrupt_shadow,
 	.set_interrupt_shadow	= svm_set_interrupt_shadow,
 	.get_msr		= svm_get_msr,

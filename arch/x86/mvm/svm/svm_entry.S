@@ -13,6 +13,7 @@
 #include <linux/linkage.h>
 #include <asm/asm.h>
 #include <asm/kvm_vcpu_regs.h>
+#include <asm/nospec-branch.h>
 
 #define VCPU_RCX	(__VCPU_REGS_RCX * 8)
 #define VCPU_RDX	(__VCPU_REGS_RDX * 8)
@@ -70,6 +71,9 @@ SYM_FUNC_START(__svm_vcpu_run)
 	mov	VCPU_R15(%rsi), %r15
 	mov	VCPU_RSI(%rsi), %rsi
 
+	/* MDS and friends: clear CPU buffers the guest could sample. */
+	VM_CLEAR_CPU_BUFFERS
+
 	/* RAX = VMCB physical address; #VMEXIT gives it back. */
 	vmrun	%rax
 	vmsave	%rax
@@ -93,15 +97,35 @@ SYM_FUNC_START(__svm_vcpu_run)
 	mov	8(%rsp), %rax
 	vmload	%rax
 
-	/* Leave no guest value in a register the host might speculate on. */
+	/*
+	 * Before the first RET the guest could have steered: refill the
+	 * return stack buffer on retpoline hosts, untrain RET predictions
+	 * (Retbleed, SRSO), and IBPB where the host asks for it on every
+	 * VM exit (VMSCAPE).  Interrupts are still off (GIF = 0).
+	 */
+	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RETPOLINE
+	UNTRAIN_RET
+	ALTERNATIVE "", "call entry_ibpb", X86_FEATURE_IBPB_ON_VMEXIT
+
+	/*
+	 * Leave no guest value in a register the host might speculate on,
+	 * not even in those reloaded from the stack below.
+	 */
+	xor	%eax, %eax
+	xor	%ebx, %ebx
 	xor	%ecx, %ecx
 	xor	%edx, %edx
+	xor	%ebp, %ebp
 	xor	%esi, %esi
 	xor	%edi, %edi
 	xor	%r8d, %r8d
 	xor	%r9d, %r9d
 	xor	%r10d, %r10d
 	xor	%r11d, %r11d
+	xor	%r12d, %r12d
+	xor	%r13d, %r13d
+	xor	%r14d, %r14d
+	xor	%r15d, %r15d
 
 	add	$24, %rsp
 	pop	%rbx

@@ -22,6 +22,7 @@
 #include <linux/mm.h>
 #include <linux/percpu.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 #include <linux/smp.h>
 #include <asm/vmx.h>
 #include <asm/msr.h>
@@ -29,6 +30,9 @@
 #include <asm/tlbflush.h>
 #include <asm/special_insns.h>
 #include <asm/cpu_entry_area.h>
+#include <asm/processor.h>
+#include <asm/nospec-branch.h>
+#include <asm/debugreg.h>
 #include "x86.h"
 #include "trace.h"
 
@@ -57,9 +61,27 @@ struct vcpu_vmx {
 	u64 guest_msrs[VMX_NR_MSRS_SWITCHED];
 	u64 host_msrs[VMX_NR_MSRS_SWITCHED];
 	bool guest_msrs_loaded;
-	u16 host_ds, host_es;
+
+	/*
+	 * Host state a VM exit does not restore (SDM 27.5.2): the data
+	 * segment selectors and LDTR become null, the TR limit 0x67, the
+	 * GDT limit 0xffff and IA32_DEBUGCTL 0.  Saved by vmx_vcpu_load(),
+	 * put back by vmx_vcpu_put(), DEBUGCTL after each exit.
+	 */
+	u16 host_ds, host_es, host_fs, host_gs, host_ldt;
 	struct desc_ptr host_gdt;
+	u64 host_debugctl;
 };
+
+/*
+ * CR4 bits the guest may change without an exit (as KVM's
+ * KVM_POSSIBLE_CR4_GUEST_BITS); every other bit is the host's to check
+ * (MCE, PKE, VMXE, ...): SDM 25.3 "guest/host masks and read shadows".
+ */
+#define VMX_CR4_GUEST_OWNED	(X86_CR4_PVI | X86_CR4_DE | X86_CR4_TSD | \
+				 X86_CR4_PCE | X86_CR4_OSFXSR |		\
+				 X86_CR4_OSXMMEXCPT | X86_CR4_PGE |	\
+				 X86_CR4_FSGSBASE)
 
 static const u32 vmx_switched_msrs[VMX_NR_MSRS_SWITCHED] = {
 	MSR_KERNEL_GS_BASE, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK,
@@ -73,6 +95,11 @@ static struct {
 	bool has_vpid;
 	bool ins_outs_info;	/* VMX_BASIC bit 54 */
 	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+	/*
+	 * A machine check with CR4.MCE clear shuts the processor down: the
+	 * guest runs with the host's CR4.MCE and sees its own in the shadow.
+	 */
+	unsigned long host_cr4_mce;
 } vmx_caps;
 
 static DEFINE_PER_CPU(struct vmcs_hdr *, vmxon_region);
@@ -81,6 +108,54 @@ static DEFINE_PER_CPU(struct list_head, loaded_vmcss);
 static DEFINE_SPINLOCK(vpid_lock);
 static unsigned long *vpid_bitmap;	/* 65536 bits, bit 0 = host */
 static void *vmx_msr_bitmap;		/* all ones: every MSR intercepted */
+
+/*
+ * L1 Terminal Fault: a guest can read whatever the host left in the L1
+ * data cache through a not-present entry of its own page tables.  When the CPU is
+ * affected and the host kernel's own mitigation asks for flushing
+ * (l1tf=flush, the default), the L1D is flushed before every VM entry.
+ * KVM's default flushes only after exits that ran "enough" host code
+ * ("cond"); mvm takes the simpler and stricter "always".
+ */
+static DEFINE_STATIC_KEY_FALSE(vmx_l1d_flush_on_entry);
+#define VMX_L1D_FLUSH_SIZE	(64 * 1024)	/* twice any L1D: displaces all */
+static void *vmx_l1d_flush_buf;			/* no FLUSH_CMD MSR: read this */
+
+static void vmx_l1d_flush(void)
+{
+	int i;
+
+	if (static_cpu_has(X86_FEATURE_FLUSH_L1D)) {
+		native_wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
+		return;
+	}
+	/* Touch the pages first so no TLB miss interrupts the sweep. */
+	for (i = 0; i < VMX_L1D_FLUSH_SIZE; i += PAGE_SIZE)
+		READ_ONCE(((u8 *)vmx_l1d_flush_buf)[i]);
+	for (i = 0; i < VMX_L1D_FLUSH_SIZE; i += L1_CACHE_BYTES)
+		READ_ONCE(((u8 *)vmx_l1d_flush_buf)[i]);
+}
+
+static int vmx_setup_l1d_flush(void)
+{
+	u64 arch_cap = 0;
+
+	if (!boot_cpu_has_bug(X86_BUG_L1TF) ||
+	    l1tf_mitigation == L1TF_MITIGATION_OFF)
+		return 0;
+	/* Our own hypervisor may say that it flushes for us. */
+	if (boot_cpu_has(X86_FEATURE_ARCH_CAPABILITIES))
+		rdmsrl(MSR_IA32_ARCH_CAPABILITIES, arch_cap);
+	if (arch_cap & ARCH_CAP_SKIP_VMENTRY_L1DFLUSH)
+		return 0;
+	if (!boot_cpu_has(X86_FEATURE_FLUSH_L1D)) {
+		vmx_l1d_flush_buf = vzalloc(VMX_L1D_FLUSH_SIZE);
+		if (!vmx_l1d_flush_buf)
+			return -ENOMEM;
+	}
+	static_branch_enable(&vmx_l1d_flush_on_entry);
+	return 0;
+}
 
 asmlinkage int __vmx_vcpu_run(unsigned long *regs, bool launched);
 asmlinkage void vmx_do_interrupt_irqoff(unsigned long entry);
@@ -203,10 +278,22 @@ int vmx_probe(const char **why)
 	true_ctls = basic & VMX_BASIC_TRUE_CTLS;
 	vmx_caps.ins_outs_info = basic & BIT_ULL(54);
 
+	/*
+	 * CR8 exiting: there is no TPR shadow, so a guest MOV to CR8 would
+	 * set the physical TPR and mask the host's interrupts.  MOV DR
+	 * exiting: the debug registers are switched by hand (x86.c).
+	 * RDPMC: no PMU for the guest.  MONITOR/MWAIT: no C-states.
+	 */
 	if (vmx_adjust_controls(PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING,
 				0, true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS :
 				MSR_IA32_VMX_PINBASED_CTLS, &vmx_caps.pin) ||
 	    vmx_adjust_controls(CPU_BASED_HLT_EXITING |
+				CPU_BASED_CR8_LOAD_EXITING |
+				CPU_BASED_CR8_STORE_EXITING |
+				CPU_BASED_MOV_DR_EXITING |
+				CPU_BASED_RDPMC_EXITING |
+				CPU_BASED_MONITOR_EXITING |
+				CPU_BASED_MWAIT_EXITING |
 				CPU_BASED_UNCOND_IO_EXITING |
 				CPU_BASED_USE_MSR_BITMAPS |
 				CPU_BASED_USE_TSC_OFFSETTING |
@@ -217,10 +304,11 @@ int vmx_probe(const char **why)
 		return -ENODEV;
 	}
 	if (vmx_adjust_controls(SECONDARY_EXEC_ENABLE_EPT |
-				SECONDARY_EXEC_UNRESTRICTED_GUEST,
+				SECONDARY_EXEC_UNRESTRICTED_GUEST |
+				SECONDARY_EXEC_WBINVD_EXITING,
 				SECONDARY_EXEC_ENABLE_VPID,
 				MSR_IA32_VMX_PROCBASED_CTLS2, &vmx_caps.proc2)) {
-		*why = "no EPT or no unrestricted guest";
+		*why = "no EPT, unrestricted guest or WBINVD exiting";
 		return -ENODEV;
 	}
 	/*
@@ -229,16 +317,19 @@ int vmx_probe(const char **why)
 	 * the local APIC does not make Bochs exit a guest spinning with
 	 * RFLAGS.IF clear.
 	 */
+	/* Debug controls: the guest's DR7 and DEBUGCTL, never the host's. */
 	if (vmx_adjust_controls(VM_EXIT_HOST_ADDR_SPACE_SIZE |
 				VM_EXIT_ACK_INTR_ON_EXIT |
+				VM_EXIT_SAVE_DEBUG_CONTROLS |
 				VM_EXIT_SAVE_IA32_PAT | VM_EXIT_LOAD_IA32_PAT |
 				VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER,
 				0, true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS :
 				MSR_IA32_VMX_EXIT_CTLS, &vmx_caps.exit) ||
-	    vmx_adjust_controls(VM_ENTRY_LOAD_IA32_PAT | VM_ENTRY_LOAD_IA32_EFER,
+	    vmx_adjust_controls(VM_ENTRY_LOAD_IA32_PAT | VM_ENTRY_LOAD_IA32_EFER |
+				VM_ENTRY_LOAD_DEBUG_CONTROLS,
 				0, true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS :
 				MSR_IA32_VMX_ENTRY_CTLS, &vmx_caps.entry)) {
-		*why = "missing PAT/EFER switching controls";
+		*why = "missing PAT/EFER/debug switching controls";
 		return -ENODEV;
 	}
 	/* Guests must not see CR3 accesses trap: EPT makes them harmless. */
@@ -261,6 +352,7 @@ int vmx_probe(const char **why)
 	rdmsrl(MSR_IA32_VMX_CR0_FIXED1, vmx_caps.cr0_fixed1);
 	rdmsrl(MSR_IA32_VMX_CR4_FIXED0, vmx_caps.cr4_fixed0);
 	rdmsrl(MSR_IA32_VMX_CR4_FIXED1, vmx_caps.cr4_fixed1);
+	vmx_caps.host_cr4_mce = __read_cr4() & X86_CR4_MCE;
 	return 0;
 }
 
@@ -277,6 +369,9 @@ static void vmx_hardware_unsetup(void)
 	}
 	free_page((unsigned long)vmx_msr_bitmap);
 	bitmap_free(vpid_bitmap);
+	static_branch_disable(&vmx_l1d_flush_on_entry);
+	vfree(vmx_l1d_flush_buf);
+	vmx_l1d_flush_buf = NULL;
 	vmx_msr_bitmap = NULL;
 	vpid_bitmap = NULL;
 }
@@ -301,7 +396,11 @@ static int vmx_hardware_setup(void)
 		per_cpu(vmxon_region, cpu) = v;
 		INIT_LIST_HEAD(&per_cpu(loaded_vmcss, cpu));
 	}
-	pr_info("EPT, unrestricted guest%s\n", vmx_caps.has_vpid ? ", VPID" : "");
+	if (vmx_setup_l1d_flush())
+		goto nomem;
+	pr_info("EPT, unrestricted guest%s%s\n", vmx_caps.has_vpid ? ", VPID" : "",
+		static_key_enabled(&vmx_l1d_flush_on_entry) ?
+		", L1D flush on entry" : "");
 	return 0;
 nomem:
 	vmx_hardware_unsetup();
@@ -412,6 +511,7 @@ static void vmx_vcpu_load(struct mvm_vcpu *vcpu, int cpu)
 	/* The task's own FS base: thread.fsbase is only saved on switch. */
 	rdmsrl(MSR_FS_BASE, fsbase);
 	vmcs_write(HOST_FS_BASE, fsbase);
+	vmx->host_debugctl = get_debugctlmsr();
 
 	if (!vmx->guest_msrs_loaded) {
 		for (i = 0; i < VMX_NR_MSRS_SWITCHED; i++) {
@@ -419,6 +519,18 @@ static void vmx_vcpu_load(struct mvm_vcpu *vcpu, int cpu)
 			wrmsrl(vmx_switched_msrs[i], vmx->guest_msrs[i]);
 		}
 		vmx->guest_msrs_loaded = true;
+
+		/*
+		 * SDM 26.2.3: host selectors must have RPL and TI clear;
+		 * others (a 32-bit or LDT-using VMM) are reloaded by hand.
+		 */
+		savesegment(ds, vmx->host_ds);
+		savesegment(es, vmx->host_es);
+		savesegment(fs, vmx->host_fs);
+		savesegment(gs, vmx->host_gs);
+		asm volatile("sldt %0" : "=g"(vmx->host_ldt));
+		vmcs_write(HOST_FS_SELECTOR, vmx->host_fs & 7 ? 0 : vmx->host_fs);
+		vmcs_write(HOST_GS_SELECTOR, vmx->host_gs & 7 ? 0 : vmx->host_gs);
 	}
 	native_store_gdt(&vmx->host_gdt);
 }
@@ -429,13 +541,28 @@ static void vmx_vcpu_put(struct mvm_vcpu *vcpu)
 	int i;
 
 	if (vmx->guest_msrs_loaded) {
-		for (i = 0; i < VMX_NR_MSRS_SWITCHED; i++) {
+		for (i = 0; i < VMX_NR_MSRS_SWITCHED; i++)
 			rdmsrl(vmx_switched_msrs[i], vmx->guest_msrs[i]);
-			wrmsrl(vmx_switched_msrs[i], vmx->host_msrs[i]);
+		/* Before KERNEL_GS_BASE: loading GS clobbers it. */
+		if (vmx->host_ldt)
+			asm volatile("lldt %0" :: "g"(vmx->host_ldt));
+		if (vmx->host_gs & 7)
+			load_gs_index(vmx->host_gs);
+		if (vmx->host_fs & 7)
+			loadsegment(fs, vmx->host_fs);
+		if (vmx->host_ds | vmx->host_es) {
+			loadsegment(ds, vmx->host_ds);
+			loadsegment(es, vmx->host_es);
 		}
+		for (i = 0; i < VMX_NR_MSRS_SWITCHED; i++)
+			wrmsrl(vmx_switched_msrs[i], vmx->host_msrs[i]);
 		vmx->guest_msrs_loaded = false;
 	}
-	/* A VM exit leaves the GDT limit at 0xffff (SDM 27.5.2). */
+	/*
+	 * A VM exit leaves the TR limit at 0x67, cutting off the I/O bitmap
+	 * of ioperm() tasks, and the GDT limit at 0xffff (SDM 27.5.2).
+	 */
+	invalidate_tss_limit();
 	load_gdt(&vmx->host_gdt);
 }
 
@@ -510,7 +637,13 @@ static void vmx_vcpu_reset(struct mvm_vcpu *vcpu)
 	vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_caps.proc2);
 	vmcs_write(VM_EXIT_CONTROLS, vmx_caps.exit);
 	vmcs_write(VM_ENTRY_CONTROLS, vmx_caps.entry);
-	vmcs_write(EXCEPTION_BITMAP, 0);
+	/*
+	 * #DB and #AC: a guest could otherwise make their delivery fault
+	 * again forever inside the CPU, with no exit (CVE-2015-8104,
+	 * CVE-2015-5307).  #MC: a machine check is the host's.
+	 */
+	vmcs_write(EXCEPTION_BITMAP, BIT(DB_VECTOR) | BIT(AC_VECTOR) |
+				     BIT(MC_VECTOR));
 	vmcs_write(MSR_BITMAP, __pa(vmx_msr_bitmap));
 	vmcs_write(EPT_POINTER, vmx_eptp(vcpu));
 	if (vmx->vpid)
@@ -521,9 +654,9 @@ static void vmx_vcpu_reset(struct mvm_vcpu *vcpu)
 	vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
 	vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
 	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
-	/* PG and NE are the hypervisor's in CR0, VMXE in CR4 (SDM 25.3). */
+	/* PG and NE are the hypervisor's in CR0 (SDM 25.3). */
 	vmcs_write(CR0_GUEST_HOST_MASK, X86_CR0_PG | X86_CR0_NE);
-	vmcs_write(CR4_GUEST_HOST_MASK, X86_CR4_VMXE);
+	vmcs_write(CR4_GUEST_HOST_MASK, ~(unsigned long)VMX_CR4_GUEST_OWNED);
 
 	/* Host state that is the same on every CPU (SDM 24.5). */
 	vmcs_write(HOST_CR0, read_cr0());
@@ -576,7 +709,7 @@ static void vmx_vcpu_reset(struct mvm_vcpu *vcpu)
 	vmcs_write(GUEST_CR0, (X86_CR0_NW | X86_CR0_CD | X86_CR0_ET) | X86_CR0_NE);
 	vmcs_write(CR0_READ_SHADOW, X86_CR0_NW | X86_CR0_CD | X86_CR0_ET);
 	vmcs_write(GUEST_CR3, 0);
-	vmcs_write(GUEST_CR4, X86_CR4_VMXE);
+	vmcs_write(GUEST_CR4, X86_CR4_VMXE | vmx_caps.host_cr4_mce);
 	vmcs_write(CR4_READ_SHADOW, 0);
 	vmcs_write(GUEST_IA32_EFER, 0);
 	vmcs_write(GUEST_IA32_PAT, 0x0007040600070406ULL);
@@ -760,8 +893,8 @@ static unsigned long vmx_get_cr(struct mvm_vcpu *vcpu, int cr)
 	case 3:
 		return vmcs_read(GUEST_CR3);
 	default:
-		return (vmcs_read(GUEST_CR4) & ~X86_CR4_VMXE) |
-		       (vmcs_read(CR4_READ_SHADOW) & X86_CR4_VMXE);
+		return (vmcs_read(GUEST_CR4) & VMX_CR4_GUEST_OWNED) |
+		       (vmcs_read(CR4_READ_SHADOW) & ~VMX_CR4_GUEST_OWNED);
 	}
 }
 
@@ -793,7 +926,7 @@ static void vmx_set_cr(struct mvm_vcpu *vcpu, int cr, unsigned long val)
 		break;
 	default:
 		vmcs_write(CR4_READ_SHADOW, val);
-		vmcs_write(GUEST_CR4, val | X86_CR4_VMXE);
+		vmcs_write(GUEST_CR4, val | X86_CR4_VMXE | vmx_caps.host_cr4_mce);
 		vmx_load_pdptrs(vcpu);
 		break;
 	}
@@ -810,6 +943,11 @@ static int vmx_get_cpl(struct mvm_vcpu *vcpu)
 	if (vmcs_read(GUEST_RFLAGS) & X86_EFLAGS_VM)
 		return 3;
 	return (vmcs_read(GUEST_SS_AR_BYTES) >> 5) & 3;
+}
+
+static void vmx_set_dr7(struct mvm_vcpu *vcpu, unsigned long val)
+{
+	vmcs_write(GUEST_DR7, val);
 }
 
 static u32 vmx_get_interrupt_shadow(struct mvm_vcpu *vcpu)
@@ -1003,16 +1141,15 @@ static void vmx_vcpu_run(struct mvm_vcpu *vcpu)
 	/* CR2 is not in the VMCS (SDM 27.3.1 note). */
 	if (native_read_cr2() != vcpu->arch.cr2)
 		native_write_cr2(vcpu->arch.cr2);
-	savesegment(ds, vmx->host_ds);
-	savesegment(es, vmx->host_es);
+	if (static_branch_unlikely(&vmx_l1d_flush_on_entry))
+		vmx_l1d_flush();
 
 	fail = __vmx_vcpu_run(regs, vmx->launched);
 
 	vcpu->arch.cr2 = native_read_cr2();
-	if (vmx->host_ds)
-		loadsegment(ds, vmx->host_ds);
-	if (vmx->host_es)
-		loadsegment(es, vmx->host_es);
+	/* A VM exit clears IA32_DEBUGCTL (SDM 27.5.1). */
+	if (unlikely(vmx->host_debugctl))
+		update_debugctlmsr(vmx->host_debugctl);
 
 	vcpu->arch.regs_avail &= ~(BIT(MVM_REG_RSP) | BIT(MVM_REG_RIP));
 	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
@@ -1041,10 +1178,16 @@ static void vmx_vcpu_run(struct mvm_vcpu *vcpu)
 			vmx_do_interrupt_irqoff(gate_offset(gate));
 		}
 	}
-	if ((u16)vmx->exit_reason == EXIT_REASON_EXCEPTION_NMI &&
-	    (vmcs_read(VM_EXIT_INTR_INFO) & INTR_INFO_INTR_TYPE_MASK) ==
-	    INTR_TYPE_NMI_INTR)
-		asm volatile("int $2");
+	if ((u16)vmx->exit_reason == EXIT_REASON_EXCEPTION_NMI) {
+		u32 intr = vmcs_read(VM_EXIT_INTR_INFO);
+
+		if ((intr & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
+			asm volatile("int $2");
+		else if ((intr & INTR_INFO_VECTOR_MASK) == MC_VECTOR)
+			mvm_host_machine_check();
+	}
+	if ((u16)vmx->exit_reason == EXIT_REASON_MCE_DURING_VMENTRY)
+		mvm_host_machine_check();
 }
 
 /*
@@ -1068,14 +1211,35 @@ static void vmx_complete_interrupted_event(struct mvm_vcpu *vcpu)
 /* ------------------------------------------------------------------ */
 /* Exit handlers                                                        */
 
+/* SDM 27.2.2: the exception in VM-exit interruption information. */
 static int vmx_handle_exception_nmi(struct mvm_vcpu *vcpu)
 {
 	u32 intr = vmcs_read(VM_EXIT_INTR_INFO);
+	u32 type = intr & INTR_INFO_INTR_TYPE_MASK;
 
-	if ((intr & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
+	if (type == INTR_TYPE_NMI_INTR)
 		return 1;	/* handled in vmx_vcpu_run() */
-	/* The exception bitmap is empty: nothing else should come here. */
-	return mvm_handle_unknown_exit(vcpu, EXIT_REASON_EXCEPTION_NMI);
+
+	switch (intr & INTR_INFO_VECTOR_MASK) {
+	case DB_VECTOR:
+		/*
+		 * The exit qualification has DR6's layout (table 27-1).  An
+		 * ICEBP (type: privileged software exception) faults on the
+		 * instruction; step over it before delivering.
+		 */
+		if (type == INTR_TYPE_PRIV_SW_EXCEPTION)
+			vmx_skip_instruction(vcpu);
+		return mvm_reflect_db(vcpu, vmcs_read(EXIT_QUALIFICATION));
+	case AC_VECTOR:
+		mvm_queue_exception(vcpu, AC_VECTOR, true,
+				    vmcs_read(VM_EXIT_INTR_ERROR_CODE));
+		return 1;
+	case MC_VECTOR:
+		return 1;	/* the host's, handled in vmx_vcpu_run() */
+	default:
+		/* Not in the exception bitmap. */
+		return mvm_handle_unknown_exit(vcpu, EXIT_REASON_EXCEPTION_NMI);
+	}
 }
 
 static int vmx_handle_external_interrupt(struct mvm_vcpu *vcpu)
@@ -1119,6 +1283,12 @@ static int vmx_handle_cr(struct mvm_vcpu *vcpu)
 	unsigned long val;
 	u64 efer;
 
+	if (type == 1 && cr == 8) {
+		/* MOV from CR8 (CR8-store exiting). */
+		mvm_register_write(vcpu, reg, vcpu->arch.cr8);
+		vmx_skip_instruction(vcpu);
+		return 1;
+	}
 	if (type != 0)
 		return mvm_handle_unknown_exit(vcpu, EXIT_REASON_CR_ACCESS);
 	val = mvm_register_read(vcpu, reg);
@@ -1138,9 +1308,9 @@ static int vmx_handle_cr(struct mvm_vcpu *vcpu)
 		vmx_set_cr(vcpu, 0, val);
 		break;
 	case 4:
-		/* Only CR4.VMXE traps: no VMX for the guest. */
-		mvm_inject_gp(vcpu, 0);
-		return 1;
+		return mvm_emulate_set_cr4(vcpu, val);
+	case 8:
+		return mvm_emulate_set_cr8(vcpu, val);
 	default:
 		return mvm_handle_unknown_exit(vcpu, EXIT_REASON_CR_ACCESS);
 	}
@@ -1171,6 +1341,35 @@ static int vmx_handle_io(struct mvm_vcpu *vcpu)
 	}
 	return mvm_handle_pio(vcpu, qual >> 16, (qual & 7) + 1, qual & 8,
 			      string, qual & 32, addr_size, seg);
+}
+
+/* SDM 27.2.1 table 27-4: MOV DR. */
+static int vmx_handle_dr(struct mvm_vcpu *vcpu)
+{
+	unsigned long qual = vmcs_read(EXIT_QUALIFICATION);
+
+	return mvm_emulate_mov_dr(vcpu, qual & 7, (qual >> 8) & 15,
+				  !(qual & 16));
+}
+
+/* INVD, WBINVD, MONITOR, MWAIT: no-ops for the guest, as in KVM. */
+static int vmx_handle_nop(struct mvm_vcpu *vcpu)
+{
+	vmx_skip_instruction(vcpu);
+	return 1;
+}
+
+/* No PMU for the guest: host counters stay the host's. */
+static int vmx_handle_rdpmc(struct mvm_vcpu *vcpu)
+{
+	mvm_inject_gp(vcpu, 0);
+	return 1;
+}
+
+/* The machine check was handed to the host in vmx_vcpu_run(). */
+static int vmx_handle_mce_during_vmentry(struct mvm_vcpu *vcpu)
+{
+	return 1;
 }
 
 static int vmx_handle_rdmsr(struct mvm_vcpu *vcpu)
@@ -1224,6 +1423,13 @@ static int (*const vmx_exit_handlers[])(struct mvm_vcpu *vcpu) = {
 	[EXIT_REASON_INVEPT]			= vmx_handle_vmx_insn,
 	[EXIT_REASON_INVVPID]			= vmx_handle_vmx_insn,
 	[EXIT_REASON_CR_ACCESS]			= vmx_handle_cr,
+	[EXIT_REASON_DR_ACCESS]			= vmx_handle_dr,
+	[EXIT_REASON_INVD]			= vmx_handle_nop,
+	[EXIT_REASON_WBINVD]			= vmx_handle_nop,
+	[EXIT_REASON_MONITOR_INSTRUCTION]	= vmx_handle_nop,
+	[EXIT_REASON_MWAIT_INSTRUCTION]		= vmx_handle_nop,
+	[EXIT_REASON_RDPMC]			= vmx_handle_rdpmc,
+	[EXIT_REASON_MCE_DURING_VMENTRY]	= vmx_handle_mce_during_vmentry,
 	[EXIT_REASON_IO_INSTRUCTION]		= vmx_handle_io,
 	[EXIT_REASON_MSR_READ]			= vmx_handle_rdmsr,
 	[EXIT_REASON_MSR_WRITE]			= vmx_handle_wrmsr,
@@ -1287,6 +1493,7 @@ struct mvm_x86_ops vmx_x86_ops = {
 	.get_efer		= vmx_get_efer,
 	.set_efer		= vmx_set_efer,
 	.get_cpl		= vmx_get_cpl,
+	.set_dr7		= vmx_set_dr7,
 	.get_interrupt_shadow	= vmx_get_interrupt_shadow,
 	.set_interrupt_shadow	= vmx_set_interrupt_shadow,
 	.get_msr		= vmx_get_msr,

@@ -11,6 +11,8 @@
 #include <asm/unwind_hints.h>
 #include <asm/segment.h>
 #include <asm/nospec-branch.h>
+#include <asm/msr-index.h>
+#include <asm/percpu.h>
 
 #define VCPU_RAX	(__VCPU_REGS_RAX * 8)
 #define VCPU_RCX	(__VCPU_REGS_RCX * 8)
@@ -49,8 +51,8 @@ SYM_FUNC_START(__vmx_vcpu_run)
 	mov	$HOST_RSP_FIELD, %rdx
 	vmwrite	%rsp, %rdx
 
-	/* ZF: launched == 0; MOVs below leave the flags alone. */
-	test	%sil, %sil
+	/* CF: launched.  The MOVs below leave it alone, VERW only ZF. */
+	bt	$0, %esi
 
 	mov	VCPU_RAX(%rdi), %rax
 	mov	VCPU_RCX(%rdi), %rcx
@@ -68,7 +70,10 @@ SYM_FUNC_START(__vmx_vcpu_run)
 	mov	VCPU_R15(%rdi), %r15
 	mov	VCPU_RDI(%rdi), %rdi
 
-	jz	.Lvmlaunch
+	/* MDS and friends: clear CPU buffers the guest could sample. */
+	CLEAR_CPU_BUFFERS
+
+	jnc	.Lvmlaunch
 	UNWIND_HINT_SAVE
 	vmresume
 	jmp	.Lvmfail
@@ -95,19 +100,52 @@ SYM_INNER_LABEL(vmx_vmexit, SYM_L_GLOBAL)
 	mov	%r14, VCPU_R14(%rax)
 	mov	%r15, VCPU_R15(%rax)
 	popq	VCPU_RAX(%rax)
-	xor	%eax, %eax
+	xor	%ebx, %ebx		/* return value: 0, VM exit */
 
 .Lclear_regs:
-	/* Leave no guest value in a register the host might speculate on. */
+	/*
+	 * Leave no guest value in a register the host might speculate on,
+	 * not even in those reloaded from the stack below.
+	 */
+	xor	%eax, %eax
 	xor	%ecx, %ecx
 	xor	%edx, %edx
+	xor	%ebp, %ebp
 	xor	%esi, %esi
 	xor	%edi, %edi
 	xor	%r8d, %r8d
 	xor	%r9d, %r9d
 	xor	%r10d, %r10d
 	xor	%r11d, %r11d
+	xor	%r12d, %r12d
+	xor	%r13d, %r13d
+	xor	%r14d, %r14d
+	xor	%r15d, %r15d
 
+	/*
+	 * Before the first RET the guest could have steered: refill the
+	 * return stack buffer (retpoline/IBRS hosts; one call with eIBRS).
+	 */
+	FILL_RETURN_BUFFER %rcx, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT, \
+			   X86_FEATURE_RSB_VMEXIT_LITE
+
+	/*
+	 * Legacy IBRS protects the host only from predictions made before
+	 * the last write of SPEC_CTRL: write it again after the guest ran.
+	 * The guest never gets SPEC_CTRL, so the host's value is the one.
+	 */
+	ALTERNATIVE "jmp .Lspec_ctrl_done", "", X86_FEATURE_KERNEL_IBRS
+	mov	$MSR_IA32_SPEC_CTRL, %ecx
+	mov	PER_CPU_VAR(x86_spec_ctrl_current), %eax
+	mov	PER_CPU_VAR(x86_spec_ctrl_current + 4), %edx
+	wrmsr
+	lfence
+.Lspec_ctrl_done:
+
+	/* Branch history injection (BHI): clear what the guest left. */
+	CLEAR_BRANCH_HISTORY_VMEXIT
+
+	mov	%ebx, %eax
 	pop	%rdi
 	pop	%rbx
 	pop	%r12
@@ -118,7 +156,7 @@ SYM_INNER_LABEL(vmx_vmexit, SYM_L_GLOBAL)
 	RET
 
 .Lvmfail:
-	mov	$1, %eax
+	mov	$1, %ebx
 	jmp	.Lclear_regs
 SYM_FUNC_END(__vmx_vcpu_run)
 
