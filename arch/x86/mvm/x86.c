@@ -1415,10 +1415,8 @@ int mvm_handle_pio(struct mvm_vcpu *vcpu, u16 port, int size, bool in,
 
 	/* Trust the instruction's own prefixes over the exit information. */
 	r = mvm_decode_string_io(vcpu, &rep, &addr_size, &seg);
-	if (r == -EFAULT)
-		return 1;
 	if (r)
-		return r;
+		return r == -EFAULT ? 1 : 0;	/* #PF queued, or internal error */
 	pio->rep = rep;
 
 	mask = mvm_addr_mask(addr_size);

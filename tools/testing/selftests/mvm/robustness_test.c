@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What a guest or its VMM must not be able to do to the host.
+ *
+ * - The instruction fetch behind an MMIO or string I/O exit meets a hole:
+ *   the next page is outside every memslot, the VMM unmapped the code
+ *   page, or the guest's own page tables no longer map the instruction's
+ *   tail.  Each ends in a clean exit, an error from KVM_RUN, or the #PF
+ *   hardware would raise; never in a host crash.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include "kselftest_harness.h"
+#include "mvm_util.h"
+
+#define MMIO_GPA	0xc0000000ULL
+#define SLOT_END	0x200000ULL	/* slot 0 is [0, 2 MiB): a hole above */
+#define OUTS_DATA	0x30000ULL
+#define PIO_DATA(g)	((uint8_t *)(g)->run + (g)->run->io.data_offset)
+
+static void set_gprs(struct __test_metadata *_metadata, int vcpu_fd,
+		     uint64_t rsi, uint64_t rcx, uint64_t rdx)
+{
+	struct kvm_regs regs;
+
+	ASSERT_EQ(0, ioctl(vcpu_fd, KVM_GET_REGS, &regs));
+	regs.rsi = rsi;
+	regs.rcx = rcx;
+	regs.rdx = rdx;
+	ASSERT_EQ(0, ioctl(vcpu_fd, KVM_SET_REGS, &regs));
+}
+
+static void expect_emulation_error(struct __test_metadata *_metadata,
+				   struct mvm_guest *g)
+{
+	ASSERT_EQ(KVM_EXIT_INTERNAL_ERROR, g->run->exit_reason);
+	ASSERT_EQ(KVM_INTERNAL_ERROR_EMULATION, g->run->internal.suberror);
+}
+
+/* ------------------------------------------------------------------ */
+/* An MMIO instruction next to a page outside every memslot            */
+
+GUEST_CODE_BLOB(g_jump_rax, ".code64",
+	"mov $0xc0000000, %esi\n"
+	"jmp *%rax\n");
+
+static void jump_guest(struct __test_metadata *_metadata, struct mvm_guest *g,
+		       uint64_t target)
+{
+	struct kvm_regs regs;
+
+	guest_create(g, SLOT_END);
+	guest_load(g, GUEST_CODE, g_jump_rax_start, BLOB_LEN(g_jump_rax));
+	guest_set_long_mode(g, g->vcpu_fd, GUEST_CODE);
+	ASSERT_EQ(0, ioctl(g->vcpu_fd, KVM_GET_REGS, &regs));
+	regs.rax = target;
+	ASSERT_EQ(0, ioctl(g->vcpu_fd, KVM_SET_REGS, &regs));
+}
+
+/*
+ * "mov (%rsi), %eax" in the last two bytes of the slot: decoded from
+ * exactly those bytes, the read completes, and the next fetch (from the
+ * hole) is an emulation failure.
+ */
+TEST(mmio_insn_ends_at_hole)
+{
+	struct kvm_regs regs;
+	struct mvm_guest g;
+	uint32_t data = 0x12345678;
+
+	jump_guest(_metadata, &g, SLOT_END - 2);
+	g.mem[SLOT_END - 2] = 0x8b;
+	g.mem[SLOT_END - 1] = 0x06;
+
+	ASSERT_EQ(0, guest_run(g.vcpu_fd));
+	ASSERT_EQ(KVM_EXIT_MMIO, g.run->exit_reason);
+	ASSERT_EQ(MMIO_GPA, g.run->mmio.phys_addr);
+	ASSERT_EQ(4, g.run->mmio.len);
+	ASSERT_EQ(0, g.run->mmio.is_write);
+	memcpy(g.run->mmio.data, &data, 4);
+
+	/* Complete the read without entering the guest again. */
+	g.run->immediate_exit = 1;
+	ASSERT_EQ(-EINTR, guest_run(g.vcpu_fd));
+	g.run->immediate_exit = 0;
+	ASSERT_EQ(0, ioctl(g.vcpu_fd, KVM_GET_REGS, &regs));
+	ASSERT_EQ(data, regs.rax);
+	ASSERT_EQ(SLOT_END, regs.rip);
+
+	ASSERT_EQ(0, guest_run(g.vcpu_fd));
+	expect_emulation_error(_metadata, &g);
+	guest_destroy(&g);
+}
+
+/* The same instruction with its ModRM byte in the hole: never an MMIO exit. */
+TEST(mmio_insn_straddles_hole)
+{
+	struct mvm_guest g;
+
+	jump_guest(_metadata, &g, SLOT_END - 1);
+	g.mem[SLOT_END - 1] = 0x8b;
+
+	ASSERT_EQ(0, guest_run(g.vcpu_fd));
+	expect_emulation_error(_metadata, &g);
+	guest_destroy(&g);
+}
+
+/* ------------------------------------------------------------------ */
+/* The VMM unmaps the guest's code page                                 */
+
+/*
+ * The instruction starts its page, so a fetch that read "to the end of
+ * the page" would read 4 KiB.  KVM notices the unmapping (MMU notifier)
+ * and fails KVM_RUN with -EFAULT when the guest fetches again; mvm keeps
+ * the page pinned, the guest runs on, and the fetch for the exit fails:
+ * an emulation failure.
+ */
+GUEST_CODE_BLOB(g_mmio_loop, ".code64", "1: mov (%rsi), %eax\n jmp 1b\n");
+GUEST_CODE_BLOB(g_outs_loop, ".code64", "1: outsb\n jmp 1b\n");
+
+static void run_after_code_unmapped(struct __test_metadata *_metadata,
+				    const uint8_t *code, size_t len,
+				    uint64_t rsi, bool mmio)
+{
+	struct mvm_guest g;
+	int r;
+
+	guest_create(&g, SLOT_END);
+	guest_load(&g, GUEST_CODE, code, len);
+	guest_set_long_mode(&g, g.vcpu_fd, GUEST_CODE);
+	set_gprs(_metadata, g.vcpu_fd, rsi, 0, 0x80);
+
+	ASSERT_EQ(0, guest_run(g.vcpu_fd));
+	ASSERT_EQ(mmio ? KVM_EXIT_MMIO : KVM_EXIT_IO, g.run->exit_reason);
+
+	ASSERT_EQ(0, munmap(g.mem + GUEST_CODE, 4096));
+	r = guest_run(g.vcpu_fd);
+	TH_LOG("KVM_RUN %d, exit reason %u", r, g.run->exit_reason);
+	if (r != -EFAULT) {
+		ASSERT_EQ(0, r);
+		expect_emulation_error(_metadata, &g);
+	}
+	guest_destroy(&g);
+}
+
+TEST(mmio_code_page_unmapped)
+{
+	run_after_code_unmapped(_metadata, g_mmio_loop_start,
+				BLOB_LEN(g_mmio_loop), MMIO_GPA, true);
+}
+
+TEST(outs_code_page_unmapped)
+{
+	run_after_code_unmapped(_metadata, g_outs_loop_start,
+				BLOB_LEN(g_outs_loop), OUTS_DATA, false);
+}
+
+/* ------------------------------------------------------------------ */
+/* The guest unmaps the tail of its own instruction                     */
+
+/*
+ * 4 KiB pages for the first 2 MiB.  A two-byte instruction straddles
+ * 0x11fff/0x12000; the guest executes code on both pages (so a TLB may
+ * hold them), clears the present bit of the second one's PTE without
+ * INVLPG, and jumps to the instruction.  The CPU may fetch it through the
+ * stale TLB entry and exit for the MMIO or I/O; the hypervisor's own walk
+ * then finds the page not present and must raise the #PF the guest would
+ * get from hardware at 0x12000, not decode a truncated instruction.
+ * Either way the guest's #PF handler reports CR2, the error code and the
+ * faulting RIP.  The guest touches every page it needs (writing the page
+ * table) before the flip: a nested page fault in between would make an
+ * emulated CPU drop its TLB and fault natively.
+ */
+#define PF_PT		0x20000ULL
+#define PF_INSN		0x11fffULL
+#define PF_TAIL_PAGE	0x12000ULL
+#define PF_RET1		0x11ff0ULL
+#define PF_RET2		0x12010ULL
+#define PF_HANDLER	0x13000ULL
+
+GUEST_CODE_BLOB(g_pte_flip, ".code64",
+	"andq $-1, 0x20090\n"			/* PTE of PF_TAIL_PAGE */
+	"andq $-1, 0x6000\n"			/* PDE of MMIO_GPA */
+	"mov $0x11ff0, %eax\n call *%rax\n"	/* PF_RET1 */
+	"mov $0x12010, %eax\n call *%rax\n"	/* PF_RET2 */
+	"andq $-2, 0x20090\n"
+	"mov $0x11fff, %eax\n jmp *%rax\n");	/* PF_INSN */
+GUEST_CODE_BLOB(g_pf_report, ".code64",
+	"mov %cr2, %rax\n out %eax, $0x90\n"
+	"pop %rax\n out %eax, $0x90\n"		/* error code */
+	"pop %rax\n out %eax, $0x90\n"		/* RIP */
+	"hlt\n");
+
+static void set_idt_gate(struct mvm_guest *g, int vector, uint64_t handler)
+{
+	uint64_t *gate = (uint64_t *)(g->mem + GUEST_IDT + vector * 16);
+
+	gate[0] = (handler & 0xffff) | (0x8ULL << 16) | (0x8eULL << 40) |
+		  ((handler >> 16) & 0xffff) << 48;
+	gate[1] = handler >> 32;
+}
+
+static void set_idt(struct __test_metadata *_metadata, struct mvm_guest *g)
+{
+	struct kvm_sregs s;
+
+	ASSERT_EQ(0, ioctl(g->vcpu_fd, KVM_GET_SREGS, &s));
+	s.idt.base = GUEST_IDT;
+	s.idt.limit = 16 * 32 - 1;
+	ASSERT_EQ(0, ioctl(g->vcpu_fd, KVM_SET_SREGS, &s));
+}
+
+static void expect_port90(struct __test_metadata *_metadata,
+			  struct mvm_guest *g, uint32_t want, const char *what)
+{
+	ASSERT_EQ(0, guest_run(g->vcpu_fd));
+	ASSERT_EQ(KVM_EXIT_IO, g->run->exit_reason)
+		TH_LOG("%s: exit %u, expected the #PF handler's report", what,
+		       g->run->exit_reason);
+	ASSERT_EQ(0x90, g->run->io.port) TH_LOG("%s: port 0x%x", what,
+						g->run->io.port);
+	ASSERT_EQ(want, *(uint32_t *)PIO_DATA(g)) TH_LOG("%s", what);
+}
+
+static void run_with_tail_unmapped(struct __test_metadata *_metadata,
+				   uint8_t b0, uint8_t b1, uint64_t rsi)
+{
+	uint64_t *pd, *pt;
+	struct mvm_guest g;
+	int i;
+
+	guest_create(&g, SLOT_END);
+	guest_load(&g, GUEST_CODE, g_pte_flip_start, BLOB_LEN(g_pte_flip));
+	guest_load(&g, PF_HANDLER, g_pf_report_start, BLOB_LEN(g_pf_report));
+	guest_set_long_mode(&g, g.vcpu_fd, GUEST_CODE);
+	pd = (uint64_t *)(g.mem + GUEST_PML4 + 0x2000);
+	pt = (uint64_t *)(g.mem + PF_PT);
+	for (i = 0; i < 512; i++)
+		pt[i] = ((uint64_t)i << 12) | 3;
+	pd[0] = PF_PT | 3;
+	set_idt(_metadata, &g);
+	set_idt_gate(&g, 14, PF_HANDLER);
+	g.mem[PF_INSN] = b0;
+	g.mem[PF_INSN + 1] = b1;
+	g.mem[PF_INSN + 2] = 0xf4;		/* hlt */
+	g.mem[PF_RET1] = 0xc3;			/* ret */
+	g.mem[PF_RET2] = 0xc3;
+	set_gprs(_metadata, g.vcpu_fd, rsi, 1, 0x80);
+
+	expect_port90(_metadata, &g, PF_TAIL_PAGE, "CR2");
+	expect_port90(_metadata, &g, 0, "error code");
+	expect_port90(_metadata, &g, PF_INSN, "RIP");
+	ASSERT_EQ(0, guest_run(g.vcpu_fd));
+	ASSERT_EQ(KVM_EXIT_HLT, g.run->exit_reason);
+	guest_destroy(&g);
+}
+
+/* mov (%rsi), %eax */
+TEST(mmio_insn_tail_not_present)
+{
+	run_with_tail_unmapped(_metadata, 0x8b, 0x06, MMIO_GPA);
+}
+
+/* rep outsb: the REP prefix alone fits before the page boundary. */
+TEST(outs_insn_tail_not_present)
+{
+	run_with_tail_unmapped(_metadata, 0xf3, 0x6e, OUTS_DATA);
+}
+
+TEST_HARNESS_MAIN
