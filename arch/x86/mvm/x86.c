@@ -847,8 +847,46 @@ static int mvm_get_msr(struct mvm_vcpu *vcpu, u32 index, u64 *data)
 	}
 }
 
+/*
+ * Sign-extend @la from bit 47.  Linear addresses are 48 bits wide for
+ * every mvm guest: mvm exposes no LA57 in CPUID and refuses CR4.LA57, so
+ * there is no 57-bit case.
+ */
+static u64 mvm_canonical_address(u64 la)
+{
+	return (u64)((s64)(la << 16) >> 16);
+}
+
 static int mvm_set_msr(struct mvm_vcpu *vcpu, u32 index, u64 data, bool host)
 {
+	/*
+	 * Addresses in MSRs, checked here once for both vendors and for
+	 * guest (#GP) and host (KVM_SET_MSRS stops) writes alike, as KVM's
+	 * __kvm_set_msr() does.  A non-canonical base or SYSCALL target
+	 * faults WRMSR (SDM vol. 2 WRMSR).  Stored anyway it would fail VM
+	 * entry (FS/GS base, SDM 26.3.1.2) or fault the host's WRMSR that
+	 * loads it (VT-x switches LSTAR, CSTAR, KERNEL_GS_BASE by hand).
+	 */
+	switch (index) {
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+	case MSR_KERNEL_GS_BASE:
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+		if (mvm_canonical_address(data) != data)
+			return 1;
+		break;
+	case MSR_IA32_SYSENTER_EIP:
+	case MSR_IA32_SYSENTER_ESP:
+		/*
+		 * Intel faults a non-canonical value, AMD ignores bits 63:32
+		 * (SYSENTER is 32-bit only there).  Like KVM, accept it and
+		 * make it canonical: VM entry requires that (SDM 26.3.1.1).
+		 */
+		data = mvm_canonical_address(data);
+		break;
+	}
+
 	switch (index) {
 	case MSR_EFER:
 		return mvm_set_efer(vcpu, data, host);
