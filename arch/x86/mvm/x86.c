@@ -16,6 +16,7 @@
 
 #include <linux/module.h>
 #include <linux/mm.h>
+#include <linux/ratelimit.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -1252,13 +1253,25 @@ int mvm_handle_triple_fault(struct mvm_vcpu *vcpu)
 	return 0;
 }
 
+/*
+ * A guest or VMM can make every entry fail or exit oddly, and a dump is
+ * some fifteen lines: let one through per interval, whichever vCPU.
+ */
+static DEFINE_RATELIMIT_STATE(mvm_dump_ratelimit, DEFAULT_RATELIMIT_INTERVAL, 1);
+
+static void mvm_dump_state_ratelimited(struct mvm_vcpu *vcpu)
+{
+	if (__ratelimit(&mvm_dump_ratelimit))
+		mvm_x86_ops->dump_state(vcpu);
+}
+
 int mvm_handle_unknown_exit(struct mvm_vcpu *vcpu, u64 reason)
 {
 	struct kvm_run *run = vcpu->run;
 
 	pr_err_ratelimited("vcpu %u: unexpected exit reason 0x%llx\n",
 			   vcpu->vcpu_id, reason);
-	mvm_x86_ops->dump_state(vcpu);
+	mvm_dump_state_ratelimited(vcpu);
 	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
 	run->internal.suberror = KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON;
 	run->internal.ndata = 2;
@@ -1273,7 +1286,7 @@ int mvm_handle_fail_entry(struct mvm_vcpu *vcpu, u64 reason)
 
 	pr_err_ratelimited("vcpu %u: VM entry failed, reason 0x%llx\n",
 			   vcpu->vcpu_id, reason);
-	mvm_x86_ops->dump_state(vcpu);
+	mvm_dump_state_ratelimited(vcpu);
 	run->exit_reason = KVM_EXIT_FAIL_ENTRY;
 	run->fail_entry.hardware_entry_failure_reason = reason;
 	run->fail_entry.cpu = raw_smp_processor_id();
