@@ -9,6 +9,8 @@
  *   hardware would raise; never in a host crash.
  * - Non-canonical addresses written to MSRs, by the guest and by
  *   KVM_SET_MSRS.
+ * - vCPU creation when the fd cannot be installed, and vCPU fds used while
+ *   other vCPUs are being created.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -450,6 +452,92 @@ TEST(wrmsr_noncanonical)
 	}
 	ASSERT_EQ(0, guest_run(g.vcpu_fd));
 	ASSERT_EQ(KVM_EXIT_HLT, g.run->exit_reason);
+	guest_destroy(&g);
+}
+
+/* ------------------------------------------------------------------ */
+/* vCPU creation                                                        */
+
+/* No fd left: KVM_CREATE_VCPU fails with EMFILE and leaves no trace. */
+TEST(create_vcpu_without_fd)
+{
+	struct rlimit old, lim;
+	struct mvm_guest g;
+	struct kvm_run *run;
+	int next, fd;
+
+	guest_create(&g, SLOT_END);
+	next = dup(0);
+	ASSERT_GE(next, 0);
+	close(next);
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &old));
+	lim = old;
+	lim.rlim_cur = next;
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &lim));
+	fd = ioctl(g.vm_fd, KVM_CREATE_VCPU, 1);
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &old));
+	ASSERT_EQ(-1, fd);
+	ASSERT_EQ(EMFILE, errno);
+
+	/* The same id is free again, and the new vCPU runs. */
+	fd = guest_add_vcpu(&g, 1, &run);
+	ASSERT_GE(fd, 0);
+	guest_set_real_mode(&g, fd, 0x1000);
+	g.mem[0x1000] = 0xf4;		/* hlt */
+	ASSERT_EQ(0, guest_run(fd));
+	ASSERT_EQ(KVM_EXIT_HLT, run->exit_reason);
+	munmap(run, 4096);
+	close(fd);
+	guest_destroy(&g);
+}
+
+/*
+ * Another thread issues ioctls on the fd number the next vCPU will get,
+ * while it is being created: they fail (not a vCPU fd yet) or act on a
+ * complete, counted vCPU.
+ */
+struct fd_guesser {
+	volatile int target;
+	volatile bool stop;
+	int hits;
+};
+
+static void *guess_fds(void *arg)
+{
+	struct fd_guesser *f = arg;
+	struct kvm_regs regs;
+
+	while (!f->stop) {
+		int fd = f->target;
+
+		if (fd >= 0 && !ioctl(fd, KVM_GET_REGS, &regs))
+			f->hits++;
+	}
+	return NULL;
+}
+
+TEST(vcpu_fd_used_during_creation)
+{
+	struct fd_guesser f = { .target = -1 };
+	struct mvm_guest g;
+	pthread_t t;
+	int i, fds[16], next;
+
+	guest_create(&g, SLOT_END);
+	ASSERT_EQ(0, pthread_create(&t, NULL, guess_fds, &f));
+	for (i = 0; i < 16; i++) {
+		next = dup(0);
+		ASSERT_GE(next, 0);
+		close(next);
+		f.target = next;
+		fds[i] = ioctl(g.vm_fd, KVM_CREATE_VCPU, i + 1);
+		ASSERT_GE(fds[i], 0);
+	}
+	f.stop = true;
+	pthread_join(t, NULL);
+	TH_LOG("%d ioctls reached a new vCPU", f.hits);
+	for (i = 0; i < 16; i++)
+		close(fds[i]);
 	guest_destroy(&g);
 }
 
