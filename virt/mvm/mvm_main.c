@@ -191,6 +191,12 @@ static long mvm_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 	if (mutex_lock_killable(&vcpu->mutex))
 		return -EINTR;
 
+	/* VMX/SVM is off for good: no vendor state may be touched. */
+	if (unlikely(mvm_arch_rebooting())) {
+		r = -EIO;
+		goto out;
+	}
+
 	switch (ioctl) {
 	case KVM_RUN:
 		r = -EINVAL;
@@ -203,6 +209,7 @@ static long mvm_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		break;
 	}
 
+out:
 	mutex_unlock(&vcpu->mutex);
 	return r;
 }

@@ -318,6 +318,10 @@ int mvm_arch_vcpu_create(struct mvm_vcpu *vcpu)
 {
 	int r;
 
+	/* Creating the VMCS/VMCB needs the hardware on (see hw.c). */
+	if (mvm_arch_rebooting())
+		return -EIO;
+
 	preempt_notifier_init(&vcpu->preempt_notifier, &mvm_preempt_ops);
 
 	if (!fpu_alloc_guest_fpstate(&vcpu->arch.guest_fpu))
