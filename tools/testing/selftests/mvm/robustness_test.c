@@ -164,6 +164,46 @@ TEST(outs_code_page_unmapped)
 				BLOB_LEN(g_outs_loop), OUTS_DATA, false);
 }
 
+/*
+ * The VMM deletes the slot that holds the guest's code while an MMIO read
+ * is pending: the read completes into EAX, and the fetch of the next
+ * instruction from the hole is an emulation failure.
+ */
+TEST(mmio_code_slot_deleted)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = 1, .guest_phys_addr = 0x400000, .memory_size = 4096,
+	};
+	struct kvm_regs regs;
+	struct mvm_guest g;
+	uint32_t data = 0xfeedf00d;
+	uint8_t *code;
+
+	guest_create(&g, SLOT_END);
+	code = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, code);
+	memcpy(code, g_mmio_loop_start, BLOB_LEN(g_mmio_loop));
+	r.userspace_addr = (uintptr_t)code;
+	ASSERT_EQ(0, ioctl(g.vm_fd, KVM_SET_USER_MEMORY_REGION, &r));
+	guest_set_long_mode(&g, g.vcpu_fd, r.guest_phys_addr);
+	set_gprs(_metadata, g.vcpu_fd, MMIO_GPA, 0, 0);
+
+	ASSERT_EQ(0, guest_run(g.vcpu_fd));
+	ASSERT_EQ(KVM_EXIT_MMIO, g.run->exit_reason);
+	memcpy(g.run->mmio.data, &data, 4);
+	r.memory_size = 0;
+	ASSERT_EQ(0, ioctl(g.vm_fd, KVM_SET_USER_MEMORY_REGION, &r));
+
+	ASSERT_EQ(0, guest_run(g.vcpu_fd));
+	expect_emulation_error(_metadata, &g);
+	ASSERT_EQ(0, ioctl(g.vcpu_fd, KVM_GET_REGS, &regs));
+	ASSERT_EQ(data, regs.rax);
+	ASSERT_EQ(r.guest_phys_addr + 2, regs.rip);	/* the JMP */
+	munmap(code, 4096);
+	guest_destroy(&g);
+}
+
 /* ------------------------------------------------------------------ */
 /* The guest unmaps the tail of its own instruction                     */
 
