@@ -169,4 +169,16 @@ int mvm_arch_vcpu_run(struct mvm_vcpu *vcpu);
 void mvm_arch_flush_memslot(struct mvm *mvm,
 			    const struct mvm_memory_slot *slot);
 
+/*
+ * Set by the reboot notifier (arch/x86/mvm/hw.c) before it turns VMX/SVM
+ * off on every CPU, and never cleared: from then on no VMCS/VMCB access
+ * may run, so vCPU ioctls and vCPU creation fail with -EIO.
+ */
+extern bool mvm_rebooting;
+
+static inline bool mvm_arch_rebooting(void)
+{
+	return READ_ONCE(mvm_rebooting);
+}
+
 #endif /* __LINUX_MVM_HOST_H */

@@ -191,6 +191,12 @@ static long mvm_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 	if (mutex_lock_killable(&vcpu->mutex))
 		return -EINTR;
 
+	/* VMX/SVM is off for good: no vendor state may be touched. */
+	if (unlikely(mvm_arch_rebooting())) {
+		r = -EIO;
+		goto out;
+	}
+
 	switch (ioctl) {
 	case KVM_RUN:
 		r = -EINVAL;
@@ -203,6 +209,7 @@ static long mvm_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		break;
 	}
 
+out:
 	mutex_unlock(&vcpu->mutex);
 	return r;
 }
@@ -273,11 +280,20 @@ static int mvm_vm_ioctl_create_vcpu(struct mvm *mvm, unsigned long id)
 	vcpu->vcpu_idx = idx;
 	mvm->vcpus[idx] = vcpu;
 
+	/*
+	 * The fd number is predictable, so another thread can issue ioctls
+	 * on it as soon as it is installed, before online_vcpus counts the
+	 * vCPU; a KVM_RUN then would miss mvm_make_all_vcpus_request()'s TLB
+	 * flushes.  Hold vcpu->mutex, which every vCPU ioctl takes, until
+	 * the vCPU is counted, as later KVM versions do.
+	 */
+	mutex_lock(&vcpu->mutex);
 	/* The vCPU fd holds a reference on the VM: any close order works. */
 	mvm_get_vm(mvm);
 	snprintf(name, sizeof(name), "mvm-vcpu:%lu", id);
 	r = anon_inode_getfd(name, &mvm_vcpu_fops, vcpu, O_RDWR | O_CLOEXEC);
 	if (r < 0) {
+		mutex_unlock(&vcpu->mutex);
 		mvm->vcpus[idx] = NULL;
 		refcount_dec(&mvm->users);
 		goto out_unlock_destroy;
@@ -286,6 +302,7 @@ static int mvm_vm_ioctl_create_vcpu(struct mvm *mvm, unsigned long id)
 	/* Publish vcpus[idx] before the count that makes it visible. */
 	smp_wmb();
 	atomic_inc(&mvm->online_vcpus);
+	mutex_unlock(&vcpu->mutex);
 	mutex_unlock(&mvm->lock);
 	return r;
 

@@ -36,6 +36,18 @@ static int mvm_read_pte(struct mvm_vcpu *vcpu, gpa_t gpa, u64 *pte, int size)
 	return mvm_read_guest(vcpu->mvm, gpa, pte, size) ? -EINVAL : 0;
 }
 
+/*
+ * The access bits of a #PF error code.  I/D is reported only with SMEP or
+ * with NX enabled under PAE or 4-level paging (SDM vol. 3A 4.7).
+ */
+static u32 mvm_pf_access_bits(u32 access, unsigned long cr4, u64 efer)
+{
+	if (!(cr4 & X86_CR4_SMEP) &&
+	    !((cr4 & X86_CR4_PAE) && (efer & EFER_NX)))
+		access &= ~MVM_ACC_FETCH;
+	return access;
+}
+
 int mvm_gva_to_gpa(struct mvm_vcpu *vcpu, gva_t gva, u32 access,
 		   gpa_t *gpa, u32 *pf_error)
 {
@@ -123,7 +135,7 @@ int mvm_gva_to_gpa(struct mvm_vcpu *vcpu, gva_t gva, u32 access,
 	     ((access & MVM_ACC_USER) || (cr0 & X86_CR0_WP))) ||
 	    ((access & MVM_ACC_USER) && !user) ||
 	    ((access & MVM_ACC_FETCH) && nx)) {
-		*pf_error = PFERR_PRESENT | access;
+		*pf_error = PFERR_PRESENT | mvm_pf_access_bits(access, cr4, efer);
 		return -EFAULT;
 	}
 
@@ -134,7 +146,7 @@ int mvm_gva_to_gpa(struct mvm_vcpu *vcpu, gva_t gva, u32 access,
 	return 0;
 
 not_present:
-	*pf_error = access;
+	*pf_error = mvm_pf_access_bits(access, cr4, efer);
 	return -EFAULT;
 }
 
@@ -186,6 +198,77 @@ void mvm_inject_page_fault(struct mvm_vcpu *vcpu, gva_t gva, u32 pf_error)
 }
 
 /* ------------------------------------------------------------------ */
+/* Instruction fetch                                                    */
+
+/* The longest x86 instruction (SDM vol. 2 2.3.11). */
+#define MVM_MAX_INSN_LEN	15
+
+struct mvm_insn_fetch {
+	u8 bytes[MVM_MAX_INSN_LEN];
+	unsigned int len;	/* bytes fetched so far */
+	gva_t linear;		/* CS:RIP as a linear address */
+	u32 access;		/* MVM_ACC_FETCH, and MVM_ACC_USER at CPL 3 */
+	bool mode64;		/* 64-bit mode */
+	bool def32;		/* 32-bit default operand/address size */
+};
+
+static void mvm_insn_fetch_init(struct mvm_vcpu *vcpu, struct mvm_insn_fetch *f)
+{
+	const struct mvm_x86_ops *ops = mvm_x86_ops;
+	struct kvm_segment cs;
+	gva_t rip = mvm_rip_read(vcpu);
+
+	ops->get_segment(vcpu, &cs, VCPU_SREG_CS);
+	f->len = 0;
+	f->mode64 = (ops->get_efer(vcpu) & EFER_LMA) && cs.l;
+	f->def32 = f->mode64 || cs.db;
+	f->linear = f->mode64 ? rip : (u32)(cs.base + rip);
+	f->access = MVM_ACC_FETCH;
+	if (cs.dpl == 3 && (ops->get_cr(vcpu, 0) & X86_CR0_PE))
+		f->access |= MVM_ACC_USER;
+}
+
+/*
+ * Fetch the next piece of the instruction at CS:RIP into f->bytes.  The
+ * first call reads from RIP to the end of its page, at most 15 bytes; a
+ * second call, made only when the decoder ran out of bytes, reads the rest
+ * of the 15 from the next page.  So an instruction that ends before a hole
+ * (a page outside every memslot, or not present in the guest's page
+ * tables) is fetched without touching the hole, and no read is ever
+ * longer than what is left of f->bytes.
+ *
+ * Returns 0; -EFAULT with #PF queued for the first byte of the piece when
+ * the guest's page tables do not allow the fetch, as hardware reports it
+ * (SDM vol. 3A 4.7: CR2 is the linear address that faulted); -EINVAL when
+ * the piece cannot be read (outside every memslot, or the VMM unmapped
+ * it); -ENODATA when all 15 bytes are already there.
+ */
+static int mvm_fetch_insn(struct mvm_vcpu *vcpu, struct mvm_insn_fetch *f)
+{
+	gva_t addr = f->linear + f->len;
+	unsigned int n;
+	u32 pf_error;
+	int r;
+
+	if (f->len >= MVM_MAX_INSN_LEN)
+		return -ENODATA;
+	if (!f->mode64)
+		addr = (u32)addr;
+	n = min_t(unsigned int, MVM_MAX_INSN_LEN - f->len,
+		  PAGE_SIZE - offset_in_page(addr));
+	r = mvm_read_guest_virt(vcpu, addr, f->bytes + f->len, n, f->access,
+				&pf_error);
+	if (r == -EFAULT) {
+		mvm_inject_page_fault(vcpu, addr, pf_error);
+		return r;
+	}
+	if (r)
+		return -EINVAL;
+	f->len += n;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* The MMIO decoder                                                     */
 
 struct mvm_insn {
@@ -202,7 +285,8 @@ struct mvm_insn {
 
 /*
  * Decode @insn (@avail bytes) for a CPU in the given mode.  Returns 0 and
- * fills @d, or -EINVAL for anything outside the supported set.
+ * fills @d, -ENODATA if the instruction goes on past @avail bytes, or
+ * -EINVAL for anything outside the supported set.
  */
 static int mvm_decode(const u8 *insn, int avail, bool mode64, bool def32,
 		      struct mvm_insn *d)
@@ -232,7 +316,7 @@ static int mvm_decode(const u8 *insn, int avail, bool mode64, bool def32,
 		rex = insn[i++];
 	rex_w = rex & 8;
 	if (i >= avail)
-		return -EINVAL;
+		return -ENODATA;
 
 	/* Operand size: REX.W, else 66 toggles the mode's default. */
 	if (rex_w)
@@ -244,7 +328,7 @@ static int mvm_decode(const u8 *insn, int avail, bool mode64, bool def32,
 	op = insn[i++];
 	if (op == 0x0f) {
 		if (i >= avail)
-			return -EINVAL;
+			return -ENODATA;
 		op = 0x0f00 | insn[i++];
 	}
 
@@ -257,7 +341,7 @@ static int mvm_decode(const u8 *insn, int avail, bool mode64, bool def32,
 		d->dst_size = d->op_size;
 		d->reg = 0;
 		d->len = i + addr_bytes;
-		return d->len <= avail ? 0 : -EINVAL;
+		return d->len <= avail ? 0 : -ENODATA;
 	case 0x88: case 0x89: case 0x8a: case 0x8b:
 		d->write = !(op & 2);
 		if (!(op & 1))
@@ -294,7 +378,7 @@ static int mvm_decode(const u8 *insn, int avail, bool mode64, bool def32,
 
 	/* ModRM, SIB, displacement (SDM vol. 2 2.1.5). */
 	if (i >= avail)
-		return -EINVAL;
+		return -ENODATA;
 	modrm = insn[i++];
 	mod = modrm >> 6;
 	rm = modrm & 7;
@@ -312,7 +396,7 @@ static int mvm_decode(const u8 *insn, int avail, bool mode64, bool def32,
 	} else {
 		if (rm == 4) {
 			if (i >= avail)
-				return -EINVAL;
+				return -ENODATA;
 			if (mod == 0 && (insn[i] & 7) == 5)
 				modrm_len = 4;
 			i++;		/* SIB */
@@ -328,7 +412,7 @@ static int mvm_decode(const u8 *insn, int avail, bool mode64, bool def32,
 		int k;
 
 		if (i + imm_len > avail)
-			return -EINVAL;
+			return -ENODATA;
 		for (k = 0; k < imm_len; k++)
 			d->imm |= (u64)insn[i + k] << (8 * k);
 		/* imm32 is sign-extended to 64 bits with REX.W. */
@@ -342,14 +426,17 @@ static int mvm_decode(const u8 *insn, int avail, bool mode64, bool def32,
 		d->high_byte = true;
 		d->reg -= 4;
 	}
-	if (i > avail || i > 15)
+	if (i > MVM_MAX_INSN_LEN)
 		return -EINVAL;
+	if (i > avail)
+		return -ENODATA;
 	d->len = i;
 	return 0;
 }
 
-static void mvm_mmio_emulation_failure(struct mvm_vcpu *vcpu, const u8 *insn,
-				       int len)
+/* KVM_EXIT_INTERNAL_ERROR / EMULATION with the @len bytes fetched. */
+static void mvm_emulation_failure(struct mvm_vcpu *vcpu, const u8 *insn,
+				  int len)
 {
 	struct kvm_run *run = vcpu->run;
 
@@ -404,43 +491,23 @@ static int mvm_complete_mmio_read(struct mvm_vcpu *vcpu)
 
 int mvm_emulate_mmio(struct mvm_vcpu *vcpu, gpa_t gpa, bool write)
 {
-	const struct mvm_x86_ops *ops = mvm_x86_ops;
 	struct kvm_run *run = vcpu->run;
-	struct kvm_segment cs;
+	struct mvm_insn_fetch f;
 	struct mvm_insn d;
-	u8 insn[15];
-	bool mode64;
-	gva_t rip;
-	u32 pf_error, access = MVM_ACC_FETCH;
-	int avail, r;
+	int r;
 
-	ops->get_segment(vcpu, &cs, VCPU_SREG_CS);
-	mode64 = (ops->get_efer(vcpu) & EFER_LMA) && cs.l;
-	rip = mvm_rip_read(vcpu);
-	rip = mode64 ? rip : (u32)(cs.base + rip);
-	if (cs.dpl == 3 && (ops->get_cr(vcpu, 0) & X86_CR0_PE))
-		access |= MVM_ACC_USER;
+	mvm_insn_fetch_init(vcpu, &f);
+	do {
+		r = mvm_fetch_insn(vcpu, &f);
+		if (r == -EFAULT)
+			return 1;	/* #PF queued */
+		if (r)
+			break;
+		r = mvm_decode(f.bytes, f.len, f.mode64, f.def32, &d);
+	} while (r == -ENODATA);
 
-	/* Fetch up to 15 bytes; an instruction may end before a hole. */
-	avail = sizeof(insn);
-	r = mvm_read_guest_virt(vcpu, rip, insn, avail, access, &pf_error);
-	if (r) {
-		avail = PAGE_SIZE - offset_in_page(rip);
-		r = mvm_read_guest_virt(vcpu, rip, insn, avail, access,
-					&pf_error);
-		if (r == -EFAULT) {
-			mvm_inject_page_fault(vcpu, rip, pf_error);
-			return 1;
-		}
-		if (r) {
-			mvm_mmio_emulation_failure(vcpu, insn, 0);
-			return 0;
-		}
-	}
-
-	if (mvm_decode(insn, avail, mode64, mode64 || cs.db, &d) ||
-	    d.write != write) {
-		mvm_mmio_emulation_failure(vcpu, insn, min(avail, 15));
+	if (r || d.write != write) {
+		mvm_emulation_failure(vcpu, f.bytes, f.len);
 		return 0;
 	}
 
@@ -473,63 +540,79 @@ int mvm_emulate_mmio(struct mvm_vcpu *vcpu, gpa_t gpa, bool write)
 	return 0;
 }
 
+/* Fold legacy prefix @b into the INS/OUTS decode; false if not a prefix. */
+static bool mvm_string_io_prefix(u8 b, bool *rep, bool *adsize, int *seg)
+{
+	switch (b) {
+	case 0xf2:
+	case 0xf3:
+		*rep = true;
+		break;
+	case 0x67:
+		*adsize = true;
+		break;
+	case 0x66:
+	case 0xf0:
+		break;
+	case 0x26:
+		*seg = VCPU_SREG_ES;
+		break;
+	case 0x2e:
+		*seg = VCPU_SREG_CS;
+		break;
+	case 0x36:
+		*seg = VCPU_SREG_SS;
+		break;
+	case 0x3e:
+		*seg = VCPU_SREG_DS;
+		break;
+	case 0x64:
+		*seg = VCPU_SREG_FS;
+		break;
+	case 0x65:
+		*seg = VCPU_SREG_GS;
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
 /*
  * The REP prefix, address size and segment of the INS/OUTS at CS:RIP,
  * from its own prefixes (SDM vol. 2 2.1.1).  Exit information may lack
  * them: SVM fills the segment only with decode assists, and QEMU's
  * emulated SVM leaves the address size out.  Returns 0, or -EFAULT with a
- * #PF queued, or -EINVAL if the bytes cannot be read.
+ * #PF queued, or -EINVAL with kvm_run filled for KVM_EXIT_INTERNAL_ERROR
+ * if the bytes cannot be read.
  */
 int mvm_decode_string_io(struct mvm_vcpu *vcpu, bool *rep, int *addr_size,
 			 int *seg)
 {
-	const struct mvm_x86_ops *ops = mvm_x86_ops;
-	struct kvm_segment cs;
-	bool mode64, adsize = false;
-	u32 pf_error, access = MVM_ACC_FETCH;
-	u8 insn[15];
-	gva_t rip;
-	int i, avail = sizeof(insn), r;
-
-	ops->get_segment(vcpu, &cs, VCPU_SREG_CS);
-	mode64 = (ops->get_efer(vcpu) & EFER_LMA) && cs.l;
-	rip = mvm_rip_read(vcpu);
-	rip = mode64 ? rip : (u32)(cs.base + rip);
-	if (cs.dpl == 3 && (ops->get_cr(vcpu, 0) & X86_CR0_PE))
-		access |= MVM_ACC_USER;
-
-	r = mvm_read_guest_virt(vcpu, rip, insn, avail, access, &pf_error);
-	if (r) {
-		avail = PAGE_SIZE - offset_in_page(rip);
-		r = mvm_read_guest_virt(vcpu, rip, insn, avail, access,
-					&pf_error);
-	}
-	if (r == -EFAULT) {
-		mvm_inject_page_fault(vcpu, rip, pf_error);
-		return r;
-	}
-	if (r)
-		return r;
+	struct mvm_insn_fetch f;
+	bool adsize = false;
+	unsigned int i;
+	int r;
 
 	*rep = false;
 	*seg = VCPU_SREG_DS;
-	for (i = 0; i < avail; i++) {
-		switch (insn[i]) {
-		case 0xf2: case 0xf3: *rep = true; continue;
-		case 0x67: adsize = true; continue;
-		case 0x66: case 0xf0: continue;
-		case 0x26: *seg = VCPU_SREG_ES; continue;
-		case 0x2e: *seg = VCPU_SREG_CS; continue;
-		case 0x36: *seg = VCPU_SREG_SS; continue;
-		case 0x3e: *seg = VCPU_SREG_DS; continue;
-		case 0x64: *seg = VCPU_SREG_FS; continue;
-		case 0x65: *seg = VCPU_SREG_GS; continue;
+	mvm_insn_fetch_init(vcpu, &f);
+	for (i = 0; ; i++) {
+		if (i == f.len) {
+			r = mvm_fetch_insn(vcpu, &f);
+			if (r == -EFAULT)
+				return r;
+			if (r) {
+				mvm_emulation_failure(vcpu, f.bytes, f.len);
+				return -EINVAL;
+			}
 		}
-		break;
+		if (!mvm_string_io_prefix(f.bytes[i], rep, &adsize, seg))
+			break;
 	}
-	if (mode64)
+	if (f.mode64)
 		*addr_size = adsize ? 4 : 8;
 	else
-		*addr_size = (cs.db ^ adsize) ? 4 : 2;
+		*addr_size = (f.def32 ^ adsize) ? 4 : 2;
 	return 0;
 }

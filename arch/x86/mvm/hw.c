@@ -33,7 +33,7 @@
 static DEFINE_MUTEX(mvm_hw_lock);
 static int mvm_hw_users;		/* mvm_hw_lock; live VMs */
 static DEFINE_PER_CPU(bool, mvm_hw_enabled);
-static bool mvm_rebooting;		/* no enabling once reboot began */
+bool mvm_rebooting __read_mostly;	/* no enabling, no vCPU ioctl once reboot began */
 static enum cpuhp_state mvm_cpuhp_state;
 
 /* On the current CPU, IRQs off. */
@@ -148,11 +148,16 @@ static int mvm_reboot(struct notifier_block *nb, unsigned long code, void *v)
 	/*
 	 * VMX blocks INIT, so leave VMX operation before the reboot IPIs.
 	 * VMs may still exist (their processes are being killed); they never
-	 * run again because mvm_rebooting also stops new enables.
+	 * run again because mvm_rebooting also stops new enables, and their
+	 * vCPU ioctls and KVM_CREATE_VCPU fail with -EIO from now on, before
+	 * any VMREAD/VMWRITE (mvm_vcpu_ioctl(), mvm_arch_vcpu_create()).
+	 * An ioctl already past that check when this runs is not waited for:
+	 * mvm's VMX instructions have no fault fixups (KVM's have, see
+	 * kvm_spurious_fault()), so that window remains.
 	 */
 	pr_info("disabling %s for reboot\n", mvm_x86_ops->name);
 	mutex_lock(&mvm_hw_lock);
-	mvm_rebooting = true;
+	WRITE_ONCE(mvm_rebooting, true);
 	on_each_cpu(mvm_hw_disable_ipi, NULL, 1);
 	mutex_unlock(&mvm_hw_lock);
 	return NOTIFY_OK;

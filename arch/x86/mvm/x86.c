@@ -16,6 +16,7 @@
 
 #include <linux/module.h>
 #include <linux/mm.h>
+#include <linux/ratelimit.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -357,6 +358,10 @@ static void mvm_vcpu_reset(struct mvm_vcpu *vcpu)
 int mvm_arch_vcpu_create(struct mvm_vcpu *vcpu)
 {
 	int r;
+
+	/* Creating the VMCS/VMCB needs the hardware on (see hw.c). */
+	if (mvm_arch_rebooting())
+		return -EIO;
 
 	preempt_notifier_init(&vcpu->preempt_notifier, &mvm_preempt_ops);
 
@@ -895,8 +900,46 @@ static int mvm_get_msr(struct mvm_vcpu *vcpu, u32 index, u64 *data)
 	}
 }
 
+/*
+ * Sign-extend @la from bit 47.  Linear addresses are 48 bits wide for
+ * every mvm guest: mvm exposes no LA57 in CPUID and refuses CR4.LA57, so
+ * there is no 57-bit case.
+ */
+static u64 mvm_canonical_address(u64 la)
+{
+	return (u64)((s64)(la << 16) >> 16);
+}
+
 static int mvm_set_msr(struct mvm_vcpu *vcpu, u32 index, u64 data, bool host)
 {
+	/*
+	 * Addresses in MSRs, checked here once for both vendors and for
+	 * guest (#GP) and host (KVM_SET_MSRS stops) writes alike, as KVM's
+	 * __kvm_set_msr() does.  A non-canonical base or SYSCALL target
+	 * faults WRMSR (SDM vol. 2 WRMSR).  Stored anyway it would fail VM
+	 * entry (FS/GS base, SDM 26.3.1.2) or fault the host's WRMSR that
+	 * loads it (VT-x switches LSTAR, CSTAR, KERNEL_GS_BASE by hand).
+	 */
+	switch (index) {
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+	case MSR_KERNEL_GS_BASE:
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+		if (mvm_canonical_address(data) != data)
+			return 1;
+		break;
+	case MSR_IA32_SYSENTER_EIP:
+	case MSR_IA32_SYSENTER_ESP:
+		/*
+		 * Intel faults a non-canonical value, AMD ignores bits 63:32
+		 * (SYSENTER is 32-bit only there).  Like KVM, accept it and
+		 * make it canonical: VM entry requires that (SDM 26.3.1.1).
+		 */
+		data = mvm_canonical_address(data);
+		break;
+	}
+
 	switch (index) {
 	case MSR_EFER:
 		return mvm_set_efer(vcpu, data, host);
@@ -1502,13 +1545,25 @@ int mvm_handle_triple_fault(struct mvm_vcpu *vcpu)
 	return 0;
 }
 
+/*
+ * A guest or VMM can make every entry fail or exit oddly, and a dump is
+ * some fifteen lines: let one through per interval, whichever vCPU.
+ */
+static DEFINE_RATELIMIT_STATE(mvm_dump_ratelimit, DEFAULT_RATELIMIT_INTERVAL, 1);
+
+static void mvm_dump_state_ratelimited(struct mvm_vcpu *vcpu)
+{
+	if (__ratelimit(&mvm_dump_ratelimit))
+		mvm_x86_ops->dump_state(vcpu);
+}
+
 int mvm_handle_unknown_exit(struct mvm_vcpu *vcpu, u64 reason)
 {
 	struct kvm_run *run = vcpu->run;
 
 	pr_err_ratelimited("vcpu %u: unexpected exit reason 0x%llx\n",
 			   vcpu->vcpu_id, reason);
-	mvm_x86_ops->dump_state(vcpu);
+	mvm_dump_state_ratelimited(vcpu);
 	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
 	run->internal.suberror = KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON;
 	run->internal.ndata = 2;
@@ -1523,7 +1578,7 @@ int mvm_handle_fail_entry(struct mvm_vcpu *vcpu, u64 reason)
 
 	pr_err_ratelimited("vcpu %u: VM entry failed, reason 0x%llx\n",
 			   vcpu->vcpu_id, reason);
-	mvm_x86_ops->dump_state(vcpu);
+	mvm_dump_state_ratelimited(vcpu);
 	run->exit_reason = KVM_EXIT_FAIL_ENTRY;
 	run->fail_entry.hardware_entry_failure_reason = reason;
 	run->fail_entry.cpu = raw_smp_processor_id();
@@ -1703,10 +1758,8 @@ int mvm_handle_pio(struct mvm_vcpu *vcpu, u16 port, int size, bool in,
 
 	/* Trust the instruction's own prefixes over the exit information. */
 	r = mvm_decode_string_io(vcpu, &rep, &addr_size, &seg);
-	if (r == -EFAULT)
-		return 1;
 	if (r)
-		return r;
+		return r == -EFAULT ? 1 : 0;	/* #PF queued, or internal error */
 	pio->rep = rep;
 
 	mask = mvm_addr_mask(addr_size);

@@ -226,6 +226,11 @@ void mvm_inject_page_fault(struct mvm_vcpu *vcpu, gva_t gva, u32 pf_error);
  * (1).  A read is completed, and RIP advanced, at the next KVM_RUN.
  */
 int mvm_emulate_mmio(struct mvm_vcpu *vcpu, gpa_t gpa, bool write);
+/*
+ * REP, address size and segment of the INS/OUTS at CS:RIP from its
+ * prefixes: 0, -EFAULT with #PF queued, or -EINVAL with kvm_run filled
+ * for KVM_EXIT_INTERNAL_ERROR / KVM_INTERNAL_ERROR_EMULATION.
+ */
 int mvm_decode_string_io(struct mvm_vcpu *vcpu, bool *rep, int *addr_size,
 			 int *seg);
 

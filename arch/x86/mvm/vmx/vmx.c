@@ -1024,10 +1024,7 @@ static int vmx_set_msr(struct mvm_vcpu *vcpu, u32 index, u64 data,
 	int i = vmx_switched_msr_index(index);
 
 	if (i >= 0) {
-		/* Non-canonical values would fault the WRMSR (SDM 2.2.1). */
-		if (index != MSR_STAR && index != MSR_SYSCALL_MASK &&
-		    (s64)(data << 16) >> 16 != (s64)data)
-			return 1;
+		/* mvm_set_msr() refused non-canonical addresses already. */
 		vmx->guest_msrs[i] = data;
 		if (vmx->guest_msrs_loaded)
 			wrmsrl(index, data);
