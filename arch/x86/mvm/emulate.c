@@ -268,6 +268,70 @@ static int mvm_fetch_insn(struct mvm_vcpu *vcpu, struct mvm_insn_fetch *f)
 	return 0;
 }
 
+/* Byte @i of the instruction, fetching the next piece when it is needed. */
+static int mvm_insn_byte(struct mvm_vcpu *vcpu, struct mvm_insn_fetch *f,
+			 int i, u8 *b)
+{
+	int r;
+
+	while (i >= f->len) {
+		r = mvm_fetch_insn(vcpu, f);
+		if (r)
+			return r;
+	}
+	*b = f->bytes[i];
+	return 0;
+}
+
+/*
+ * MOV to/from CR or DR (0F 20-23 /r) at CS:RIP, for a vendor whose exit
+ * information lacks the operands (SVM without decode assists).  The
+ * register operand is always ModRM.rm, whatever mod says (SDM vol. 2,
+ * MOV--Move to/from Control Registers).
+ */
+int mvm_decode_mov_cr_dr(struct mvm_vcpu *vcpu, int *creg, int *gpr,
+			 int *len)
+{
+	struct mvm_insn_fetch f;
+	u8 b, rex = 0;
+	int i, r;
+
+	mvm_insn_fetch_init(vcpu, &f);
+	for (i = 0; ; i++) {
+		r = mvm_insn_byte(vcpu, &f, i, &b);
+		if (r)
+			goto out;
+		if (b == 0x66 || b == 0x67 || b == 0xf0 || b == 0xf2 ||
+		    b == 0xf3 || b == 0x26 || b == 0x2e || b == 0x36 ||
+		    b == 0x3e || b == 0x64 || b == 0x65) {
+			rex = 0;	/* REX counts only right before 0F */
+			continue;
+		}
+		if (f.mode64 && (b & 0xf0) == 0x40) {
+			rex = b;
+			continue;
+		}
+		break;
+	}
+	if (b != 0x0f)
+		return -EINVAL;
+	r = mvm_insn_byte(vcpu, &f, i + 1, &b);
+	if (r)
+		goto out;
+	if (b < 0x20 || b > 0x23)
+		return -EINVAL;
+	r = mvm_insn_byte(vcpu, &f, i + 2, &b);
+	if (r)
+		goto out;
+	*creg = ((b >> 3) & 7) | (rex & 4 ? 8 : 0);
+	*gpr = (b & 7) | (rex & 1 ? 8 : 0);
+	*len = i + 3;
+	return 0;
+out:
+	/* A #PF was queued; or the bytes changed under us (another vCPU). */
+	return r == -EFAULT ? 1 : -EINVAL;
+}
+
 /* ------------------------------------------------------------------ */
 /* The MMIO decoder                                                     */
 

@@ -1436,66 +1436,6 @@ int mvm_emulate_mov_dr(struct mvm_vcpu *vcpu, int dr, int gpr, bool to_dr)
 	return 1;
 }
 
-/* Decoding for vendors without the operands in the exit information. */
-int mvm_decode_mov_cr_dr(struct mvm_vcpu *vcpu, int *creg, int *gpr,
-			 int *len)
-{
-	unsigned long rip = mvm_rip_read(vcpu);
-	bool mode64 = mvm_is_64bit_mode(vcpu);
-	struct kvm_segment cs;
-	u8 b = 0, rex = 0;
-	u32 pf_error;
-	int i, r;
-
-	if (!mode64) {
-		mvm_x86_ops->get_segment(vcpu, &cs, VCPU_SREG_CS);
-		rip = (u32)(cs.base + rip);
-	}
-	/*
-	 * Byte by byte, so that an instruction ending just before a hole is
-	 * fetched exactly: prefixes, then 0F, then 20-23, then ModRM.
-	 */
-	for (i = 0; i < 15; i++) {
-		r = mvm_read_guest_virt(vcpu, rip + i, &b, 1, MVM_ACC_FETCH,
-					&pf_error);
-		if (r == -EFAULT) {
-			mvm_inject_page_fault(vcpu, rip + i, pf_error);
-			return 1;
-		}
-		if (r)
-			break;
-		if (b == 0x66 || b == 0x67 || b == 0xf0 || b == 0xf2 ||
-		    b == 0xf3 || b == 0x2e || b == 0x36 || b == 0x3e ||
-		    b == 0x26 || b == 0x64 || b == 0x65) {
-			rex = 0;	/* REX counts only right before 0F */
-			continue;
-		}
-		if (mode64 && (b & 0xf0) == 0x40) {
-			rex = b;
-			continue;
-		}
-		break;
-	}
-	if (b != 0x0f || i + 2 >= 15)
-		goto bad;
-	r = mvm_read_guest_virt(vcpu, rip + i + 1, &b, 1, MVM_ACC_FETCH,
-				&pf_error);
-	if (r || b < 0x20 || b > 0x23)
-		goto bad;
-	r = mvm_read_guest_virt(vcpu, rip + i + 2, &b, 1, MVM_ACC_FETCH,
-				&pf_error);
-	if (r)
-		goto bad;
-	/* The register operand is always ModRM.rm, whatever mod says. */
-	*creg = ((b >> 3) & 7) | (rex & 4 ? 8 : 0);
-	*gpr = (b & 7) | (rex & 1 ? 8 : 0);
-	*len = i + 3;
-	return 0;
-bad:
-	/* The instruction changed under us (another vCPU wrote it). */
-	return -EINVAL;
-}
-
 /* ------------------------------------------------------------------ */
 /* Simple exits                                                         */
 
