@@ -2,11 +2,21 @@
 /*
  * Nested page tables (AMD NPT, Intel EPT), vendor-neutral.
  *
- * Both formats are 4-level radix trees of 512 8-byte entries indexed by
- * guest-physical address bits 47:12, exactly like x86-64 paging; they
+ * Both formats are radix trees of 512 8-byte entries indexed by 9 bits of
+ * guest-physical address per level, exactly like x86-64 paging; they
  * differ only in the entry bits, which come from the vendor ops table
  * (npt_table_bits, npt_present_mask, npt_leaf_*).  See SDM vol. 3
  * section 29.3.2 (EPT translation) and APM vol. 2 section 15.25 (NPT).
+ *
+ * Depth: the tables must have the depth the hardware walks, or a leaf is
+ * read as a table pointer and a guest page as a page table.  The NPT walk
+ * has the host's depth (5 levels when the host runs with CR4.LA57, APM
+ * section 15.25), so svm.c sets npt_levels from pgtable_l5_enabled(); EPT's
+ * depth is ours to set in the EPTP and vmx.c keeps 4.  A VM's tables map
+ * gfns up to mmu.max_gfn, the smaller of what the levels index and the
+ * host's MAXPHYADDR; memslot.c refuses slots beyond it (-EINVAL, as
+ * kvm_arch_prepare_memory_region() does), so mvm_pt_index() never sees a
+ * gfn with bits above the root level's.
  *
  * Mappings are built lazily: a nested page fault inside a memslot pins the
  * host page behind the slot's userspace address and installs a 4 KiB leaf.
@@ -26,7 +36,6 @@
 #include <linux/slab.h>
 #include "x86.h"
 
-#define MVM_PT_LEVELS		4
 #define MVM_PT_ENTRIES		512
 #define MVM_PTE_ADDR_MASK	GENMASK_ULL(51, 12)
 
@@ -50,9 +59,29 @@ static struct page *mvm_pte_page(u64 pte)
 	return pfn_to_page((pte & MVM_PTE_ADDR_MASK) >> PAGE_SHIFT);
 }
 
+/*
+ * The host's MAXPHYADDR as KVM takes it (kvm_get_shadow_phys_bits()):
+ * CPUID's, since x86_phys_bits is reduced by SME/MKTME key bits that are
+ * still address bits to the nested walk.
+ */
+static unsigned int mvm_host_phys_bits(void)
+{
+	if (boot_cpu_data.extended_cpuid_level >= 0x80000008)
+		return cpuid_eax(0x80000008) & 0xff;
+	return boot_cpu_data.x86_phys_bits;
+}
+
 int mvm_mmu_init(struct mvm *mvm)
 {
 	struct mvm_mmu *mmu = &mvm->arch.mmu;
+	unsigned int gpa_bits;
+
+	mmu->levels = mvm_x86_ops->npt_levels;
+	if (WARN_ON_ONCE(mmu->levels < 4 || mmu->levels > MVM_MMU_MAX_LEVELS))
+		return -EIO;
+	gpa_bits = min_t(unsigned int, mvm_host_phys_bits(),
+			 PAGE_SHIFT + 9 * mmu->levels);
+	mmu->max_gfn = (1ULL << (gpa_bits - PAGE_SHIFT)) - 1;
 
 	mmu->root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!mmu->root)
@@ -65,8 +94,9 @@ int mvm_mmu_init(struct mvm *mvm)
 static int mvm_mmu_topup_cache(struct mvm_vcpu *vcpu)
 {
 	struct mvm_vcpu_arch *arch = &vcpu->arch;
+	int needed = vcpu->mvm->arch.mmu.levels - 1;
 
-	while (arch->mmu_page_cache_nr < MVM_PT_LEVELS - 1) {
+	while (arch->mmu_page_cache_nr < needed) {
 		void *page = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 
 		if (!page)
@@ -90,7 +120,7 @@ static u64 *mvm_mmu_walk_alloc(struct mvm_vcpu *vcpu, gfn_t gfn)
 	u64 *table = mmu->root;
 	int level;
 
-	for (level = MVM_PT_LEVELS; level > 1; level--) {
+	for (level = mmu->levels; level > 1; level--) {
 		u64 *pte = &table[mvm_pt_index(gfn, level)];
 
 		if (!mvm_pte_present(*pte)) {
@@ -234,8 +264,9 @@ void mvm_mmu_zap_gfn_range(struct mvm *mvm, gfn_t start, gfn_t end)
 			struct page *page = NULL;
 
 			spin_lock(&mvm->mmu_lock);
-			mvm_mmu_zap_table(mvm, mvm->arch.mmu.root, MVM_PT_LEVELS,
-					  0, start, start + 1, &page, &nr);
+			mvm_mmu_zap_table(mvm, mvm->arch.mmu.root,
+					  mvm->arch.mmu.levels, 0, start,
+					  start + 1, &page, &nr);
 			spin_unlock(&mvm->mmu_lock);
 			if (page) {
 				mvm_make_all_vcpus_request(mvm, MVM_REQ_TLB_FLUSH);
@@ -246,7 +277,7 @@ void mvm_mmu_zap_gfn_range(struct mvm *mvm, gfn_t start, gfn_t end)
 		}
 		return;
 	}
-	mvm_mmu_zap_table(mvm, mvm->arch.mmu.root, MVM_PT_LEVELS, 0,
+	mvm_mmu_zap_table(mvm, mvm->arch.mmu.root, mvm->arch.mmu.levels, 0,
 			  start, end, pages, &nr);
 	spin_unlock(&mvm->mmu_lock);
 
@@ -283,7 +314,7 @@ void mvm_mmu_destroy(struct mvm *mvm)
 
 	if (!mmu->root)
 		return;
-	mvm_mmu_free_table(mvm, mmu->root, MVM_PT_LEVELS);
+	mvm_mmu_free_table(mvm, mmu->root, mmu->levels);
 	WARN_ON_ONCE(mmu->nr_pinned);
 	mmu->root = NULL;
 	mmu->root_hpa = 0;

@@ -108,6 +108,12 @@ int svm_probe(const char **why)
 		*why = "no nested paging (NPT)";
 		return -ENODEV;
 	}
+	/*
+	 * The NPT walk has the host's depth, not a depth of our choosing
+	 * (APM vol. 2 section 15.25: the nested tables are walked in the host's
+	 * paging mode at VMRUN, 5-level when the host's CR4.LA57 is set).
+	 */
+	svm_x86_ops.npt_levels = pgtable_l5_enabled() ? 5 : 4;
 	svm_nr_asids = cpuid_ebx(SVM_CPUID_FUNC);
 	if (svm_nr_asids < 2) {
 		*why = "no guest ASIDs";
