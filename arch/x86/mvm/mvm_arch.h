@@ -5,6 +5,7 @@
 #ifndef __MVM_ARCH_H
 #define __MVM_ARCH_H
 
+#include <linux/atomic.h>
 #include <linux/types.h>
 #include <linux/kvm.h>
 #include <linux/kvm_types.h>
@@ -66,6 +67,12 @@ struct mvm_mmu {
 	gfn_t max_gfn;			/* highest gfn a slot may cover */
 	unsigned long nr_pinned;	/* mmu_lock; pages pinned by leaves */
 	unsigned long nr_tables;	/* mmu_lock; table pages allocated */
+	/*
+	 * Pages charged to mm->locked_vm (RLIMIT_MEMLOCK) but held by no
+	 * leaf: a fault takes one, an unpin gives one back.  Charged in
+	 * batches so that the fault path rarely takes mmap_lock.
+	 */
+	atomic_long_t pin_credit;
 };
 
 /* The highest gfn a memslot may cover (memslot.c refuses the rest). */
