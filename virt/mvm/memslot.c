@@ -130,6 +130,13 @@ int mvm_set_memory_region(struct mvm *mvm,
 		if (mvm_memslot_overlaps(slots, mem->slot, base_gfn,
 					 base_gfn + npages))
 			goto out;
+		/*
+		 * As kvm_arch_prepare_memory_region(): nothing the nested
+		 * tables cannot map (their depth, the host's MAXPHYADDR).
+		 */
+		r = -EINVAL;
+		if (base_gfn + npages - 1 > mvm_arch_max_gfn(mvm))
+			goto out;
 	}
 
 	r = -ENOMEM;

@@ -2,33 +2,66 @@
 /*
  * Nested page tables (AMD NPT, Intel EPT), vendor-neutral.
  *
- * Both formats are 4-level radix trees of 512 8-byte entries indexed by
- * guest-physical address bits 47:12, exactly like x86-64 paging; they
+ * Both formats are radix trees of 512 8-byte entries indexed by 9 bits of
+ * guest-physical address per level, exactly like x86-64 paging; they
  * differ only in the entry bits, which come from the vendor ops table
  * (npt_table_bits, npt_present_mask, npt_leaf_*).  See SDM vol. 3
  * section 29.3.2 (EPT translation) and APM vol. 2 section 15.25 (NPT).
+ *
+ * Depth: the tables must have the depth the hardware walks, or a leaf is
+ * read as a table pointer and a guest page as a page table.  The NPT walk
+ * has the host's depth (5 levels when the host runs with CR4.LA57, APM
+ * section 15.25), so svm.c sets npt_levels from pgtable_l5_enabled(); EPT's
+ * depth is ours to set in the EPTP and vmx.c keeps 4.  A VM's tables map
+ * gfns up to mmu.max_gfn, the smaller of what the levels index and the
+ * host's MAXPHYADDR; memslot.c refuses slots beyond it (-EINVAL, as
+ * kvm_arch_prepare_memory_region() does), so mvm_pt_index() never sees a
+ * gfn with bits above the root level's.
  *
  * Mappings are built lazily: a nested page fault inside a memslot pins the
  * host page behind the slot's userspace address and installs a 4 KiB leaf.
  * Every leaf owns exactly one pin, so zapping a leaf is the one place where
  * a page is unpinned; slot deletion, VM destruction and (later) an MMU
- * notifier's invalidate all go through mvm_mmu_zap_gfn_range().  Dirty
- * logging would clear the writable bit in the same walk; 2 MiB leaves
- * would stop the walk one level higher.
+ * notifier's invalidate all go through mvm_mmu_zap_gfn_range() or, for
+ * destruction, mvm_mmu_destroy().  A writable leaf's page is unpinned as
+ * dirty (the guest may have written it behind the host's page tables,
+ * which know nothing of it), so that writes to file-backed memory reach
+ * the file.  Dirty logging would clear the writable bit in the same walk;
+ * 2 MiB leaves would stop the walk one level higher.
+ *
+ * Pins are long-term, so they are charged to the VMM's RLIMIT_MEMLOCK
+ * (mm->locked_vm of the VM's mm, as vfio does; CAP_IPC_LOCK bypasses the
+ * limit): beyond it a fault fails and KVM_RUN returns -ENOMEM.  KVM does
+ * not pin and charges nothing.  Charging takes mmap_lock for writing, so
+ * it is done a batch of pages at a time into mmu.pin_credit, from which
+ * a fault takes one page with an atomic; unpins give credit back and the
+ * surplus beyond one batch is uncharged.  Destruction uncharges the rest
+ * against the same mm (mmgrab()ed, so still there even after the VMM
+ * exited).
+ *
+ * Zapping walks the tables, not the gfns, so its cost is bounded by the
+ * tables and pins that exist; it drops mmu_lock and reschedules every
+ * MVM_ZAP_BATCH leaves, resuming at a cursor that only moves forward.
  *
  * Locking: mvm->mmu_lock (a spinlock) protects the tables and their
- * counters.  Pinning may sleep, so it happens before the lock is taken,
- * and table pages come from a per-vCPU cache filled beforehand.
+ * counters.  Pinning and charging may sleep, so they happen before the
+ * lock is taken, and table pages come from a per-vCPU cache filled
+ * beforehand.
  */
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/io.h>
 #include <linux/slab.h>
 #include "x86.h"
 
-#define MVM_PT_LEVELS		4
 #define MVM_PT_ENTRIES		512
 #define MVM_PTE_ADDR_MASK	GENMASK_ULL(51, 12)
+
+/* Pages charged to locked_vm at a time, and kept as credit after unpins. */
+#define MVM_PIN_CHARGE_BATCH	512
+/* Leaves zapped per hold of mmu_lock (one page of entries). */
+#define MVM_ZAP_BATCH		(PAGE_SIZE / sizeof(u64))
 
 static unsigned int mvm_pt_index(gfn_t gfn, int level)
 {
@@ -50,9 +83,41 @@ static struct page *mvm_pte_page(u64 pte)
 	return pfn_to_page((pte & MVM_PTE_ADDR_MASK) >> PAGE_SHIFT);
 }
 
+/* Drop the pin a leaf held; a writable leaf's page may have been written. */
+static void mvm_unpin_leaf(u64 pte)
+{
+	struct page *page = mvm_pte_page(pte);
+
+	if (pte & mvm_x86_ops->npt_leaf_writable_bit)
+		unpin_user_pages_dirty_lock(&page, 1, true);
+	else
+		unpin_user_page(page);
+}
+
+/*
+ * The host's MAXPHYADDR as KVM takes it (kvm_get_shadow_phys_bits()):
+ * CPUID's, since x86_phys_bits is reduced by SME/MKTME key bits that are
+ * still address bits to the nested walk.
+ */
+static unsigned int mvm_host_phys_bits(void)
+{
+	if (boot_cpu_data.extended_cpuid_level >= 0x80000008)
+		return cpuid_eax(0x80000008) & 0xff;
+	return boot_cpu_data.x86_phys_bits;
+}
+
 int mvm_mmu_init(struct mvm *mvm)
 {
 	struct mvm_mmu *mmu = &mvm->arch.mmu;
+	unsigned int gpa_bits;
+
+	mmu->levels = mvm_x86_ops->npt_levels;
+	if (WARN_ON_ONCE(mmu->levels < 4 || mmu->levels > MVM_MMU_MAX_LEVELS))
+		return -EIO;
+	gpa_bits = min_t(unsigned int, mvm_host_phys_bits(),
+			 PAGE_SHIFT + 9 * mmu->levels);
+	mmu->max_gfn = (1ULL << (gpa_bits - PAGE_SHIFT)) - 1;
+	atomic_long_set(&mmu->pin_credit, 0);
 
 	mmu->root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!mmu->root)
@@ -65,8 +130,9 @@ int mvm_mmu_init(struct mvm *mvm)
 static int mvm_mmu_topup_cache(struct mvm_vcpu *vcpu)
 {
 	struct mvm_vcpu_arch *arch = &vcpu->arch;
+	int needed = vcpu->mvm->arch.mmu.levels - 1;
 
-	while (arch->mmu_page_cache_nr < MVM_PT_LEVELS - 1) {
+	while (arch->mmu_page_cache_nr < needed) {
 		void *page = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 
 		if (!page)
@@ -83,6 +149,37 @@ void mvm_mmu_free_page_cache(struct mvm_vcpu *vcpu)
 			  vcpu->arch.mmu_page_cache[--vcpu->arch.mmu_page_cache_nr]);
 }
 
+/*
+ * Take one page of locked_vm credit for a new pin.  Usually an atomic;
+ * when the credit is gone, charge a batch (or, near the limit, exactly
+ * the one page) to the VM's mm.  -ENOMEM beyond RLIMIT_MEMLOCK.
+ */
+static int mvm_mmu_charge_pin(struct mvm *mvm)
+{
+	atomic_long_t *credit = &mvm->arch.mmu.pin_credit;
+
+	if (likely(atomic_long_dec_if_positive(credit) >= 0))
+		return 0;
+	if (!account_locked_vm(mvm->mm, MVM_PIN_CHARGE_BATCH, true)) {
+		atomic_long_add(MVM_PIN_CHARGE_BATCH - 1, credit);
+		return 0;
+	}
+	return account_locked_vm(mvm->mm, 1, true);
+}
+
+/* Uncharge the credit beyond @keep pages.  May sleep (mmap_lock). */
+static void mvm_mmu_uncharge_surplus(struct mvm *mvm, long keep)
+{
+	atomic_long_t *credit = &mvm->arch.mmu.pin_credit;
+	long old = atomic_long_read(credit);
+
+	do {
+		if (old <= keep)
+			return;
+	} while (!atomic_long_try_cmpxchg(credit, &old, keep));
+	account_locked_vm(mvm->mm, old - keep, false);
+}
+
 /* mmu_lock held.  Return the level-1 entry for @gfn, building the path. */
 static u64 *mvm_mmu_walk_alloc(struct mvm_vcpu *vcpu, gfn_t gfn)
 {
@@ -90,7 +187,7 @@ static u64 *mvm_mmu_walk_alloc(struct mvm_vcpu *vcpu, gfn_t gfn)
 	u64 *table = mmu->root;
 	int level;
 
-	for (level = MVM_PT_LEVELS; level > 1; level--) {
+	for (level = mmu->levels; level > 1; level--) {
 		u64 *pte = &table[mvm_pt_index(gfn, level)];
 
 		if (!mvm_pte_present(*pte)) {
@@ -127,18 +224,23 @@ int mvm_mmu_map_gfn(struct mvm_vcpu *vcpu, struct mvm_memory_slot *slot,
 	r = mvm_mmu_topup_cache(vcpu);
 	if (r)
 		return r;
+	r = mvm_mmu_charge_pin(mvm);
+	if (r)
+		return r;
 
 	n = -EFAULT;
 	if (writable)
 		n = pin_user_pages_fast(hva, 1, FOLL_WRITE | FOLL_LONGTERM,
 					&page);
 	if (n != 1) {
-		if (write)
+		if (!write) {
+			writable = false;
+			n = pin_user_pages_fast(hva, 1, FOLL_LONGTERM, &page);
+		}
+		if (n != 1) {
+			atomic_long_inc(&mvm->arch.mmu.pin_credit);
 			return n < 0 ? n : -EFAULT;
-		writable = false;
-		n = pin_user_pages_fast(hva, 1, FOLL_LONGTERM, &page);
-		if (n != 1)
-			return n < 0 ? n : -EFAULT;
+		}
 	}
 
 	pte = page_to_phys(page) | mvm_x86_ops->npt_leaf_ro_bits;
@@ -163,100 +265,119 @@ int mvm_mmu_map_gfn(struct mvm_vcpu *vcpu, struct mvm_memory_slot *slot,
 	/* else: another vCPU mapped it first; drop our pin. */
 	spin_unlock(&mvm->mmu_lock);
 
+	/* Neither page was mapped writable: plain unpins, credit back. */
 	if (old_page) {
 		mvm_make_all_vcpus_request(mvm, MVM_REQ_TLB_FLUSH);
 		unpin_user_page(old_page);
+		atomic_long_inc(&mvm->arch.mmu.pin_credit);
 	}
-	if (page)
+	if (page) {
 		unpin_user_page(page);
+		atomic_long_inc(&mvm->arch.mmu.pin_credit);
+	}
 	return r;
 }
 
+/* A resumable zap of [start, end): the leaves cleared in one batch. */
+struct mvm_zap {
+	gfn_t start;			/* cursor: nothing below it is left */
+	gfn_t end;
+	u64 *leaves;			/* the cleared leaf entries */
+	unsigned long nr, max;
+};
+
 /*
- * Clear the leaves of [@start, @end) below @table (at @level, covering
- * gfns from @base) and collect their pages in @pages.
+ * mmu_lock held.  Clear the leaves of [@zap->start, @zap->end) below
+ * @table (at @level, covering gfns from @base) into @zap->leaves.  Only
+ * present entries are followed, so the cost is bounded by the tables, not
+ * by the size of the range.  Return true, with the cursor at the first
+ * leaf not cleared, when the batch is full.
  */
-static void mvm_mmu_zap_table(struct mvm *mvm, u64 *table, int level,
-			      gfn_t base, gfn_t start, gfn_t end,
-			      struct page **pages, unsigned long *nr)
+static bool mvm_mmu_zap_table(struct mvm *mvm, u64 *table, int level,
+			      gfn_t base, struct mvm_zap *zap)
 {
 	gfn_t span = 1ULL << (9 * (level - 1));
-	unsigned int i;
+	unsigned int i = 0;
 
-	for (i = 0; i < MVM_PT_ENTRIES; i++) {
-		gfn_t lo = base + i * span, hi = lo + span;
+	if (zap->start > base)
+		i = (zap->start - base) / span;
+	for (; i < MVM_PT_ENTRIES; i++) {
+		gfn_t lo = base + i * span;
 		u64 pte = table[i];
 
-		if (hi <= start || lo >= end || !mvm_pte_present(pte))
+		if (lo >= zap->end)
+			break;
+		if (!mvm_pte_present(pte))
 			continue;
 		if (level > 1) {
-			mvm_mmu_zap_table(mvm, mvm_pte_table(pte), level - 1,
-					  lo, start, end, pages, nr);
+			if (mvm_mmu_zap_table(mvm, mvm_pte_table(pte),
+					      level - 1, lo, zap))
+				return true;
 			continue;
+		}
+		if (zap->nr == zap->max) {
+			zap->start = lo;
+			return true;
 		}
 		WRITE_ONCE(table[i], 0);
 		mvm->arch.mmu.nr_pinned--;
-		pages[(*nr)++] = mvm_pte_page(pte);
+		zap->leaves[zap->nr++] = pte;
 	}
+	return false;
 }
 
 /*
  * Unmap [@start, @end) and drop the pins.  The pages are released only
  * after every vCPU has flushed its TLB, so the guest can never reach a page
  * the host has reused.  Caller may sleep.
+ *
+ * Each batch drops mmu_lock and reschedules.  A fatal signal does not cut
+ * the zap short: the caller's slot is already gone, and leaves left behind
+ * would keep its pages mapped.  The work is bounded by the pins the VMM
+ * itself made (MVM_ZAP_BATCH leaves per batch, the cursor only moves up:
+ * leaves a vCPU maps behind it in a moved slot's new range are valid and
+ * are not revisited).
  */
 void mvm_mmu_zap_gfn_range(struct mvm *mvm, gfn_t start, gfn_t end)
 {
-	struct page **pages;
-	unsigned long i, nr = 0, max;
+	struct mvm_mmu *mmu = &mvm->arch.mmu;
+	u64 stack_leaves[16];
+	struct mvm_zap zap = { .start = start, .end = end };
+	unsigned long i;
+	bool more;
 
-	spin_lock(&mvm->mmu_lock);
-	max = min_t(unsigned long, end - start, mvm->arch.mmu.nr_pinned);
-	spin_unlock(&mvm->mmu_lock);
-	if (!max)
+	might_sleep();
+	if (!READ_ONCE(mmu->nr_pinned))
 		return;
-
-	/*
-	 * Leaves inside a deleted or moved slot's old range cannot appear
-	 * once the new slot array is published (the fault path only maps
-	 * inside slots), so @max bounds what this walk finds, except for
-	 * leaves of a moved slot's new range overlapping the old one: those
-	 * are counted in nr_pinned too, hence the re-check under the lock.
-	 */
-	pages = kvmalloc_array(max, sizeof(*pages), GFP_KERNEL_ACCOUNT);
-	spin_lock(&mvm->mmu_lock);
-	if (!pages || max < min_t(unsigned long, end - start,
-				  mvm->arch.mmu.nr_pinned)) {
-		/* No memory for the list, or it grew: zap in place, slowly. */
-		spin_unlock(&mvm->mmu_lock);
-		kvfree(pages);
-		for (; start < end; start++) {
-			struct page *page = NULL;
-
-			spin_lock(&mvm->mmu_lock);
-			mvm_mmu_zap_table(mvm, mvm->arch.mmu.root, MVM_PT_LEVELS,
-					  0, start, start + 1, &page, &nr);
-			spin_unlock(&mvm->mmu_lock);
-			if (page) {
-				mvm_make_all_vcpus_request(mvm, MVM_REQ_TLB_FLUSH);
-				unpin_user_page(page);
-			}
-			nr = 0;
-			cond_resched();
-		}
-		return;
+	zap.leaves = kmalloc_array(MVM_ZAP_BATCH, sizeof(u64),
+				   GFP_KERNEL | __GFP_NOWARN);
+	zap.max = MVM_ZAP_BATCH;
+	if (!zap.leaves) {
+		zap.leaves = stack_leaves;
+		zap.max = ARRAY_SIZE(stack_leaves);
 	}
-	mvm_mmu_zap_table(mvm, mvm->arch.mmu.root, MVM_PT_LEVELS, 0,
-			  start, end, pages, &nr);
-	spin_unlock(&mvm->mmu_lock);
 
-	if (nr)
-		mvm_make_all_vcpus_request(mvm, MVM_REQ_TLB_FLUSH);
-	for (i = 0; i < nr; i++)
-		unpin_user_page(pages[i]);
-	kvfree(pages);
+	do {
+		zap.nr = 0;
+		spin_lock(&mvm->mmu_lock);
+		more = mvm_mmu_zap_table(mvm, mmu->root, mmu->levels, 0, &zap);
+		spin_unlock(&mvm->mmu_lock);
+
+		if (zap.nr) {
+			mvm_make_all_vcpus_request(mvm, MVM_REQ_TLB_FLUSH);
+			for (i = 0; i < zap.nr; i++)
+				mvm_unpin_leaf(zap.leaves[i]);
+			atomic_long_add(zap.nr, &mmu->pin_credit);
+		}
+		cond_resched();
+	} while (more);
+
+	if (zap.leaves != stack_leaves)
+		kfree(zap.leaves);
+	mvm_mmu_uncharge_surplus(mvm, MVM_PIN_CHARGE_BATCH);
 }
 
+/* Free @table and everything below it; rescheduling every leaf table. */
 static void mvm_mmu_free_table(struct mvm *mvm, u64 *table, int level)
 {
 	unsigned int i;
@@ -269,22 +390,32 @@ static void mvm_mmu_free_table(struct mvm *mvm, u64 *table, int level)
 		if (level > 1) {
 			mvm_mmu_free_table(mvm, mvm_pte_table(pte), level - 1);
 		} else {
-			unpin_user_page(mvm_pte_page(pte));
+			mvm_unpin_leaf(pte);
 			mvm->arch.mmu.nr_pinned--;
+			atomic_long_inc(&mvm->arch.mmu.pin_credit);
 		}
 	}
 	free_page((unsigned long)table);
+	if (level == 1)
+		cond_resched();
 }
 
-/* The VM is dead: no vCPU runs, nothing can map.  Unpin and free all. */
+/*
+ * The VM is dead: no vCPU runs, nothing can map.  Unpin and free all, and
+ * uncharge every pinned page from the VM's mm (current->mm may be another
+ * process's, or gone, when the last reference goes from the last fput).
+ * Process context: it sleeps.
+ */
 void mvm_mmu_destroy(struct mvm *mvm)
 {
 	struct mvm_mmu *mmu = &mvm->arch.mmu;
 
+	might_sleep();
 	if (!mmu->root)
 		return;
-	mvm_mmu_free_table(mvm, mmu->root, MVM_PT_LEVELS);
+	mvm_mmu_free_table(mvm, mmu->root, mmu->levels);
 	WARN_ON_ONCE(mmu->nr_pinned);
+	mvm_mmu_uncharge_surplus(mvm, 0);
 	mmu->root = NULL;
 	mmu->root_hpa = 0;
 }

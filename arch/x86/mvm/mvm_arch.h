@@ -5,6 +5,7 @@
 #ifndef __MVM_ARCH_H
 #define __MVM_ARCH_H
 
+#include <linux/atomic.h>
 #include <linux/types.h>
 #include <linux/kvm.h>
 #include <linux/kvm_types.h>
@@ -54,14 +55,28 @@ enum {
 
 /*
  * The nested page tables (NPT or EPT) of one VM.  The walk and the locking
- * are vendor-neutral (mmu.c); only the entry bits come from the vendor.
+ * are vendor-neutral (mmu.c); only the entry bits and the depth come from
+ * the vendor.
  */
+#define MVM_MMU_MAX_LEVELS	5
+
 struct mvm_mmu {
-	u64 *root;			/* top-level table, 4-level walk */
+	u64 *root;			/* top-level table */
 	phys_addr_t root_hpa;
+	int levels;			/* 4 or 5: the depth the hardware walks */
+	gfn_t max_gfn;			/* highest gfn a slot may cover */
 	unsigned long nr_pinned;	/* mmu_lock; pages pinned by leaves */
 	unsigned long nr_tables;	/* mmu_lock; table pages allocated */
+	/*
+	 * Pages charged to mm->locked_vm (RLIMIT_MEMLOCK) but held by no
+	 * leaf: a fault takes one, an unpin gives one back.  Charged in
+	 * batches so that the fault path rarely takes mmap_lock.
+	 */
+	atomic_long_t pin_credit;
 };
+
+/* The highest gfn a memslot may cover (memslot.c refuses the rest). */
+#define mvm_arch_max_gfn(mvm)	((mvm)->arch.mmu.max_gfn)
 
 struct mvm_arch {
 	struct mvm_mmu mmu;
@@ -148,7 +163,7 @@ struct mvm_vcpu_arch {
 
 	/* Preallocated table pages for the fault path (no allocation under
 	 * mmu_lock). */
-	void *mmu_page_cache[4];
+	void *mmu_page_cache[MVM_MMU_MAX_LEVELS - 1];
 	int mmu_page_cache_nr;
 };
 

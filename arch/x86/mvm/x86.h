@@ -90,6 +90,7 @@ struct mvm_x86_ops {
 	u64 npt_present_mask;		/* an entry is present if any is set */
 	u64 npt_leaf_ro_bits;		/* a present read-only 4K leaf */
 	u64 npt_leaf_writable_bit;	/* added for a writable leaf */
+	int npt_levels;			/* 4 or 5, set by the vendor's probe */
 };
 
 extern const struct mvm_x86_ops *mvm_x86_ops;

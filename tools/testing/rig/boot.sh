@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # boot.sh CONFIG MODE LOG: boot the rig's initramfs in one emulator.
-#   CONFIG: svm (QEMU -cpu EPYC), vmx (Bochs corei7_skylake_x),
+#   CONFIG: svm (QEMU -cpu EPYC), svm57 (QEMU -cpu EPYC,+la57,+pku: an
+#           AMD-V host with 5-level paging), vmx (Bochs corei7_skylake_x),
 #           novirt (QEMU -cpu qemu64,-svm: no VT-x, no AMD-V)
 #   MODE:   tests | run | negative (passed to /init)
 # The serial console goes to LOG.  A guest that does not power off in
@@ -45,6 +46,7 @@ RC
 start=$(date +%s)
 case "$config" in
 svm)	qemu EPYC ;;
+svm57)	qemu EPYC,+la57,+pku ;;
 novirt)	qemu qemu64,-svm,-vmx ;;
 vmx)	bochs ;;
 *)	die "unknown config $config" ;;

@@ -1,16 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make check: every selftest on AMD-V (QEMU -cpu EPYC) and VT-x (Bochs),
+# make check: every selftest on AMD-V (QEMU -cpu EPYC, and EPYC with
+# 5-level paging) and VT-x (Bochs),
 # each against Debian's KVM and against mvm, the module life-cycle checks,
 # and a host without virtualization (QEMU -cpu qemu64) where mvm.ko must
 # refuse to load.  Prints a table and ends with "N passed, N failed".
 #
-# MVMRIG_CONFIGS="svm vmx novirt" picks the boots (all by default).
+# MVMRIG_CONFIGS="svm svm57 vmx novirt" picks the boots (all by default).
 set -u
 . "$(dirname "$0")/lib.sh"
 
-configs=${MVMRIG_CONFIGS:-svm vmx novirt}
+configs=${MVMRIG_CONFIGS:-svm svm57 vmx novirt}
 "$RIG/build.sh" || die "build failed"
 
 start=$(date +%s)

@@ -23,6 +23,7 @@ FILENAME ~ /kvm-skips.txt$/ { if ($0 !~ /^#/ && NF) allowed[$1] = 1; next }
 { sub(/\r$/, ""); i = index($0, "@@ "); if (!i) next; line = substr($0, i + 3) }
 
 line ~ /^done$/ { done = 1; next }
+line ~ /^la57 / { la57 = (line == "la57 on"); next }
 line ~ /^rig timeout/ { timeout_msg = line; next }
 
 mode == "negative" {
@@ -99,8 +100,11 @@ function flush_file() {
 	} else {
 		for (k in started) { split(k, p, SUBSEP); result(p[1], p[2], "FAIL", "never finished (guest died?)") }
 		if (!done) result(vendor "/boot", "(boot)", "FAIL", timeout_msg ? timeout_msg : "the guest never reached the end of /init")
+		# svm57: the host kernel must really run with 5-level paging.
+		if (vendor ~ /57$/)
+			result(vendor "/boot", "(la57)", la57 ? "PASS" : "FAIL", la57 ? "" : "the host kernel does not use 5-level paging")
 	}
-	vendor = ""; timeout_msg = ""; neg_seen = 0; neg_msg = 0
+	vendor = ""; timeout_msg = ""; neg_seen = 0; neg_msg = 0; la57 = 0
 }
 
 END { flush_file() }

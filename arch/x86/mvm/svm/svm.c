@@ -120,6 +120,12 @@ int svm_probe(const char **why)
 		return -ENODEV;
 	}
 	svm_host_cr4_mce = __read_cr4() & X86_CR4_MCE;
+	/*
+	 * The NPT walk has the host's depth, not a depth of our choosing
+	 * (APM vol. 2 section 15.25: the nested tables are walked in the host's
+	 * paging mode at VMRUN, 5-level when the host's CR4.LA57 is set).
+	 */
+	svm_x86_ops.npt_levels = pgtable_l5_enabled() ? 5 : 4;
 	svm_nr_asids = cpuid_ebx(SVM_CPUID_FUNC);
 	if (svm_nr_asids < 2) {
 		*why = "no guest ASIDs";

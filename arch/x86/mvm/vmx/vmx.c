@@ -478,8 +478,10 @@ static void vmx_clear_vmcs(struct vcpu_vmx *vmx)
 
 static u64 vmx_eptp(struct mvm_vcpu *vcpu)
 {
-	/* SDM 24.6.11: WB (6), 4-level walk (3 in bits 5:3). */
-	return vcpu->mvm->arch.mmu.root_hpa | (3 << 3) | 6;
+	struct mvm_mmu *mmu = &vcpu->mvm->arch.mmu;
+
+	/* SDM 25.6.11: WB (6), walk length - 1 in bits 5:3. */
+	return mmu->root_hpa | ((mmu->levels - 1) << 3) | 6;
 }
 
 static void vmx_vcpu_load(struct mvm_vcpu *vcpu, int cpu)
@@ -1505,4 +1507,11 @@ struct mvm_x86_ops vmx_x86_ops = {
 	.npt_leaf_ro_bits	= VMX_EPT_READABLE_MASK | VMX_EPT_EXECUTABLE_MASK |
 				  (6ULL << VMX_EPT_MT_EPTE_SHIFT),
 	.npt_leaf_writable_bit	= VMX_EPT_WRITABLE_MASK,
+	/*
+	 * EPT's depth is ours to choose (EPTP bits 5:3), whatever the host's
+	 * paging: 4 levels, which the probe requires, map 48 bits of GPA.
+	 * Slots above 2^48 are refused even where MAXPHYADDR is 52 (see
+	 * mvm_mmu_init()); KVM would use a 5-level EPT there.
+	 */
+	.npt_levels		= 4,
 };
