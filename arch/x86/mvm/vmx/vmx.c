@@ -530,7 +530,7 @@ static void vmx_vcpu_load(struct mvm_vcpu *vcpu, int cpu)
 		savesegment(es, vmx->host_es);
 		savesegment(fs, vmx->host_fs);
 		savesegment(gs, vmx->host_gs);
-		asm volatile("sldt %0" : "=g"(vmx->host_ldt));
+		asm volatile("sldt %0" : "=rm"(vmx->host_ldt));
 		vmcs_write(HOST_FS_SELECTOR, vmx->host_fs & 7 ? 0 : vmx->host_fs);
 		vmcs_write(HOST_GS_SELECTOR, vmx->host_gs & 7 ? 0 : vmx->host_gs);
 	}
@@ -547,7 +547,7 @@ static void vmx_vcpu_put(struct mvm_vcpu *vcpu)
 			rdmsrl(vmx_switched_msrs[i], vmx->guest_msrs[i]);
 		/* Before KERNEL_GS_BASE: loading GS clobbers it. */
 		if (vmx->host_ldt)
-			asm volatile("lldt %0" :: "g"(vmx->host_ldt));
+			asm volatile("lldt %0" :: "rm"(vmx->host_ldt));
 		if (vmx->host_gs & 7)
 			load_gs_index(vmx->host_gs);
 		if (vmx->host_fs & 7)
