@@ -223,27 +223,14 @@ GUEST_CODE_BLOB(g_msr, ".code64",
 
 extern const uint8_t gp_handler[];
 
-static void set_idt_gate(struct mvm_guest *g, int vector, uint64_t handler)
-{
-	uint64_t *gate = (uint64_t *)(g->mem + GUEST_IDT + vector * 16);
-
-	gate[0] = (handler & 0xffff) | (0x8ULL << 16) | (0x8eULL << 40) |
-		  ((handler >> 16) & 0xffff) << 48;
-	gate[1] = handler >> 32;
-}
-
 TEST(msr_round_trip_and_gp)
 {
 	struct mvm_guest g;
-	struct kvm_sregs s;
 
 	long_guest(&g, g_msr_start, BLOB_LEN(g_msr));
 	/* IDT at 0 (page 0 is free), #GP gate. */
-	ASSERT_EQ(0, ioctl(g.vcpu_fd, KVM_GET_SREGS, &s));
-	s.idt.base = GUEST_IDT;
-	s.idt.limit = 16 * 32 - 1;
-	ASSERT_EQ(0, ioctl(g.vcpu_fd, KVM_SET_SREGS, &s));
-	set_idt_gate(&g, 13, GUEST_CODE + (gp_handler - g_msr_start));
+	guest_use_idt(&g, g.vcpu_fd);
+	guest_set_idt_gate(&g, 13, GUEST_CODE + (gp_handler - g_msr_start));
 
 	run_expect_io(_metadata, &g, KVM_EXIT_IO_OUT, 0x80, 4);
 	ASSERT_EQ(0x81234560, *(uint32_t *)PIO_DATA(&g));

@@ -40,25 +40,6 @@ static uint32_t run_out(struct __test_metadata *_metadata, struct mvm_guest *g,
 	return PIO_DATA32(g);
 }
 
-static void set_idt_gate(struct mvm_guest *g, int vector, uint64_t handler)
-{
-	uint64_t *gate = (uint64_t *)(g->mem + GUEST_IDT + vector * 16);
-
-	gate[0] = (handler & 0xffff) | (0x8ULL << 16) | (0x8eULL << 40) |
-		  ((handler >> 16) & 0xffff) << 48;
-	gate[1] = handler >> 32;
-}
-
-static void use_idt(struct __test_metadata *_metadata, struct mvm_guest *g)
-{
-	struct kvm_sregs s;
-
-	ASSERT_EQ(0, ioctl(g->vcpu_fd, KVM_GET_SREGS, &s));
-	s.idt.base = GUEST_IDT;
-	s.idt.limit = 16 * 32 - 1;
-	ASSERT_EQ(0, ioctl(g->vcpu_fd, KVM_SET_SREGS, &s));
-}
-
 static double now(void)
 {
 	struct timespec ts;
@@ -244,8 +225,8 @@ TEST(single_step_reaches_the_guest)
 	struct mvm_guest g;
 
 	long_guest(&g, g_step_start, BLOB_LEN(g_step));
-	use_idt(_metadata, &g);
-	set_idt_gate(&g, 1, GUEST_CODE + (db_handler - g_step_start));
+	guest_use_idt(&g, g.vcpu_fd);
+	guest_set_idt_gate(&g, 1, GUEST_CODE + (db_handler - g_step_start));
 	EXPECT_EQ(0xffff4ff0, run_out(_metadata, &g, 0x81)) TH_LOG("DR6");
 	/* Not after POPF, which set TF, but after the first NOP. */
 	EXPECT_EQ(GUEST_CODE + (step_rip - g_step_start),
@@ -327,7 +308,7 @@ TEST(db_delivery_loop_stays_killable)
 	s.idt.limit = 16 * 32 - 1;
 	ASSERT_EQ(0, ioctl(g.vcpu_fd, KVM_SET_SREGS, &s));
 	handler = GUEST_CODE + (loop_db_handler - g_db_loop_start);
-	set_idt_gate(&g, 1, handler);
+	guest_set_idt_gate(&g, 1, handler);
 	((uint64_t *)(g.mem + GUEST_IDT + 16))[0] |= 1ULL << 32;	/* IST1 */
 
 	sigaction(SIGUSR1, &sa, NULL);
@@ -545,8 +526,8 @@ TEST(cr4_is_the_guests)
 	struct mvm_guest g;
 
 	long_guest(&g, g_cr4_start, BLOB_LEN(g_cr4));
-	use_idt(_metadata, &g);
-	set_idt_gate(&g, 13, GUEST_CODE + (gp_handler - g_cr4_start));
+	guest_use_idt(&g, g.vcpu_fd);
+	guest_set_idt_gate(&g, 13, GUEST_CODE + (gp_handler - g_cr4_start));
 	EXPECT_EQ(0x620, run_out(_metadata, &g, 0x80));
 	EXPECT_EQ(0x6a0, run_out(_metadata, &g, 0x80));
 	EXPECT_EQ(0x620, run_out(_metadata, &g, 0x80));
@@ -577,8 +558,8 @@ TEST(cache_monitor_pmc_instructions)
 	uint32_t v;
 
 	long_guest(&g, g_nops_start, BLOB_LEN(g_nops));
-	use_idt(_metadata, &g);
-	set_idt_gate(&g, 13, GUEST_CODE + (gp_handler2 - g_nops_start));
+	guest_use_idt(&g, g.vcpu_fd);
+	guest_set_idt_gate(&g, 13, GUEST_CODE + (gp_handler2 - g_nops_start));
 	run_out(_metadata, &g, 0x80);
 	v = run_out(_metadata, &g, 0x81);
 	if (!mvm_on_kvm()) {

@@ -240,25 +240,6 @@ GUEST_CODE_BLOB(g_pf_report, ".code64",
 	"pop %rax\n out %eax, $0x90\n"		/* RIP */
 	"hlt\n");
 
-static void set_idt_gate(struct mvm_guest *g, int vector, uint64_t handler)
-{
-	uint64_t *gate = (uint64_t *)(g->mem + GUEST_IDT + vector * 16);
-
-	gate[0] = (handler & 0xffff) | (0x8ULL << 16) | (0x8eULL << 40) |
-		  ((handler >> 16) & 0xffff) << 48;
-	gate[1] = handler >> 32;
-}
-
-static void set_idt(struct __test_metadata *_metadata, struct mvm_guest *g)
-{
-	struct kvm_sregs s;
-
-	ASSERT_EQ(0, ioctl(g->vcpu_fd, KVM_GET_SREGS, &s));
-	s.idt.base = GUEST_IDT;
-	s.idt.limit = 16 * 32 - 1;
-	ASSERT_EQ(0, ioctl(g->vcpu_fd, KVM_SET_SREGS, &s));
-}
-
 static void expect_port90(struct __test_metadata *_metadata,
 			  struct mvm_guest *g, uint32_t want, const char *what)
 {
@@ -287,8 +268,8 @@ static void run_with_tail_unmapped(struct __test_metadata *_metadata,
 	for (i = 0; i < 512; i++)
 		pt[i] = ((uint64_t)i << 12) | 3;
 	pd[0] = PF_PT | 3;
-	set_idt(_metadata, &g);
-	set_idt_gate(&g, 14, PF_HANDLER);
+	guest_use_idt(&g, g.vcpu_fd);
+	guest_set_idt_gate(&g, 14, PF_HANDLER);
 	g.mem[PF_INSN] = b0;
 	g.mem[PF_INSN + 1] = b1;
 	g.mem[PF_INSN + 2] = 0xf4;		/* hlt */
@@ -455,8 +436,8 @@ TEST(wrmsr_noncanonical)
 	guest_create(&g, SLOT_END);
 	guest_load(&g, GUEST_CODE, g_wrmsr_start, BLOB_LEN(g_wrmsr));
 	guest_set_long_mode(&g, g.vcpu_fd, GUEST_CODE);
-	set_idt(_metadata, &g);
-	set_idt_gate(&g, 13, GUEST_CODE + (rb_gp_handler - g_wrmsr_start));
+	guest_use_idt(&g, g.vcpu_fd);
+	guest_set_idt_gate(&g, 13, GUEST_CODE + (rb_gp_handler - g_wrmsr_start));
 	for (i = 0; i < ARRAY_SIZE(address_msrs); i++) {
 		idx[0] = address_msrs[i];
 		ASSERT_EQ(1, set_msrs(g.vcpu_fd, 1, idx, val));

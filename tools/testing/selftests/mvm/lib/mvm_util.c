@@ -208,6 +208,27 @@ void guest_set_supported_cpuid(struct mvm_guest *g, int vcpu_fd)
 		fatal("KVM_SET_CPUID2");
 }
 
+void guest_use_idt(struct mvm_guest *g, int vcpu_fd)
+{
+	struct kvm_sregs s;
+
+	if (ioctl(vcpu_fd, KVM_GET_SREGS, &s))
+		fatal("KVM_GET_SREGS");
+	s.idt.base = GUEST_IDT;
+	s.idt.limit = 16 * 32 - 1;
+	if (ioctl(vcpu_fd, KVM_SET_SREGS, &s))
+		fatal("KVM_SET_SREGS");
+}
+
+void guest_set_idt_gate(struct mvm_guest *g, int vector, uint64_t handler)
+{
+	uint64_t *gate = (uint64_t *)(g->mem + GUEST_IDT + vector * 16);
+
+	gate[0] = (handler & 0xffff) | (0x8ULL << 16) | (0x8eULL << 40) |
+		  ((handler >> 16) & 0xffff) << 48;
+	gate[1] = handler >> 32;
+}
+
 int guest_run(int vcpu_fd)
 {
 	return ioctl(vcpu_fd, KVM_RUN, 0) ? -errno : 0;

@@ -41,6 +41,10 @@ void guest_set_long_mode(struct mvm_guest *g, int vcpu_fd, uint64_t rip);
 /* 32-bit protected mode without paging, flat segments. */
 void guest_set_prot32(struct mvm_guest *g, int vcpu_fd, uint64_t eip);
 void guest_set_supported_cpuid(struct mvm_guest *g, int vcpu_fd);
+/* Point the vCPU's IDTR at GUEST_IDT, 32 vectors (no gate set yet). */
+void guest_use_idt(struct mvm_guest *g, int vcpu_fd);
+/* A 64-bit interrupt gate (CS 0x08) for @vector to @handler. */
+void guest_set_idt_gate(struct mvm_guest *g, int vector, uint64_t handler);
 /* KVM_RUN; returns 0 or -errno. */
 int guest_run(int vcpu_fd);
 
