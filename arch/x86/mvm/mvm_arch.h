@@ -142,6 +142,13 @@ struct mvm_vcpu_arch {
 	unsigned long dr7;
 	unsigned long cr2;		/* VMX: not in the VMCS, switched by hand */
 	bool ran_once;			/* CPUID is frozen after the first run */
+	/*
+	 * The host ran code since the last entry that may have brought
+	 * secrets into the L1D (a new KVM_RUN, a reschedule, a nested page
+	 * fault, emulation): on L1TF-affected CPUs VT-x flushes the L1D
+	 * before the next entry.  vcpu->mutex.
+	 */
+	bool l1tf_flush_l1d;
 	void *entry_work_shim;		/* see entry_work.c */
 
 	/* CPUID table set by KVM_SET_CPUID2 (vcpu->mutex). */

@@ -276,6 +276,7 @@ static void mvm_vcpu_arrive(struct mvm_vcpu *vcpu, int cpu)
 	}
 	mvm_x86_ops->vcpu_load(vcpu, cpu);
 	WRITE_ONCE(vcpu->cpu, cpu);
+	vcpu->arch.l1tf_flush_l1d = true;
 }
 
 static void mvm_sched_in(struct preempt_notifier *pn, int cpu)
@@ -1696,6 +1697,8 @@ int mvm_handle_pio(struct mvm_vcpu *vcpu, u16 port, int size, bool in,
 		return 0;
 	}
 
+	/* Decoding and copying reach guest memory: host code (L1TF). */
+	vcpu->arch.l1tf_flush_l1d = true;
 	/* Trust the instruction's own prefixes over the exit information. */
 	r = mvm_decode_string_io(vcpu, &rep, &addr_size, &seg);
 	if (r)
@@ -1758,6 +1761,7 @@ int mvm_handle_gpa_fault(struct mvm_vcpu *vcpu, gpa_t gpa, bool write,
 	struct mvm_memory_slot *slot;
 	int idx, r;
 
+	vcpu->arch.l1tf_flush_l1d = true;	/* pinning, decoding: host code */
 	idx = srcu_read_lock(&mvm->srcu);
 	slot = mvm_gfn_to_memslot(mvm, gpa >> PAGE_SHIFT);
 	if (slot && !(write && (slot->flags & KVM_MEM_READONLY))) {

@@ -30,6 +30,7 @@
 #include <asm/tlbflush.h>
 #include <asm/special_insns.h>
 #include <asm/cpu_entry_area.h>
+#include <asm/hardirq.h>
 #include <asm/processor.h>
 #include <asm/nospec-branch.h>
 #include <asm/debugreg.h>
@@ -111,20 +112,28 @@ static void *vmx_msr_bitmap;		/* all ones: every MSR intercepted */
 
 /*
  * L1 Terminal Fault: a guest can read whatever the host left in the L1
- * data cache through a not-present entry of its own page tables.  When the CPU is
- * affected and the host kernel's own mitigation asks for flushing
- * (l1tf=flush, the default), the L1D is flushed before every VM entry.
- * KVM's default flushes only after exits that ran "enough" host code
- * ("cond"); mvm takes the simpler and stricter "always".
+ * data cache through a not-present entry of its own page tables.  When
+ * the CPU is affected and the host kernel's own mitigation asks for
+ * flushing, the L1D is flushed before entry as KVM does: with l1tf=flush
+ * (the default), only when host code that may have touched secrets ran
+ * since the last entry (vcpu->arch.l1tf_flush_l1d, or an interrupt on
+ * this CPU: the kernel's irq entry sets a per-CPU flag); with l1tf=full,
+ * before every entry.
  */
 static DEFINE_STATIC_KEY_FALSE(vmx_l1d_flush_on_entry);
+static bool vmx_l1d_flush_always __read_mostly;
 #define VMX_L1D_FLUSH_SIZE	(64 * 1024)	/* twice any L1D: displaces all */
 static void *vmx_l1d_flush_buf;			/* no FLUSH_CMD MSR: read this */
 
-static void vmx_l1d_flush(void)
+static void vmx_l1d_flush(struct mvm_vcpu *vcpu)
 {
+	bool flush = vcpu->arch.l1tf_flush_l1d || kvm_get_cpu_l1tf_flush_l1d();
 	int i;
 
+	vcpu->arch.l1tf_flush_l1d = false;
+	kvm_clear_cpu_l1tf_flush_l1d();
+	if (!flush && !vmx_l1d_flush_always)
+		return;
 	if (static_cpu_has(X86_FEATURE_FLUSH_L1D)) {
 		native_wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
 		return;
@@ -153,6 +162,8 @@ static int vmx_setup_l1d_flush(void)
 		if (!vmx_l1d_flush_buf)
 			return -ENOMEM;
 	}
+	vmx_l1d_flush_always = l1tf_mitigation == L1TF_MITIGATION_FULL ||
+			       l1tf_mitigation == L1TF_MITIGATION_FULL_FORCE;
 	static_branch_enable(&vmx_l1d_flush_on_entry);
 	return 0;
 }
@@ -1141,7 +1152,7 @@ static void vmx_vcpu_run(struct mvm_vcpu *vcpu)
 	if (native_read_cr2() != vcpu->arch.cr2)
 		native_write_cr2(vcpu->arch.cr2);
 	if (static_branch_unlikely(&vmx_l1d_flush_on_entry))
-		vmx_l1d_flush();
+		vmx_l1d_flush(vcpu);
 
 	fail = __vmx_vcpu_run(regs, vmx->launched);
 
