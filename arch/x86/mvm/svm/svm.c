@@ -629,7 +629,9 @@ static void svm_inject_exception(struct mvm_vcpu *vcpu)
 
 	c->event_inj = vcpu->arch.exception_vector | SVM_EVTINJ_VALID |
 		       SVM_EVTINJ_TYPE_EXEPT;
-	if (vcpu->arch.exception_has_error_code) {
+	/* Real mode exceptions push no error code (APM 8.4.1, as KVM). */
+	if (vcpu->arch.exception_has_error_code &&
+	    (to_svm(vcpu)->vmcb->save.cr0 & X86_CR0_PE)) {
 		c->event_inj |= SVM_EVTINJ_VALID_ERR;
 		c->event_inj_err = vcpu->arch.exception_error_code;
 	}

@@ -927,7 +927,12 @@ static void vmx_inject_exception(struct mvm_vcpu *vcpu)
 	u32 info = vcpu->arch.exception_vector | INTR_TYPE_HARD_EXCEPTION |
 		   INTR_INFO_VALID_MASK;
 
-	if (vcpu->arch.exception_has_error_code) {
+	/*
+	 * Real mode exceptions push no error code, and VM entry fails if
+	 * one is to be delivered with CR0.PE=0 (SDM 26.2.1.3).
+	 */
+	if (vcpu->arch.exception_has_error_code &&
+	    (vmcs_read(GUEST_CR0) & X86_CR0_PE)) {
 		info |= INTR_INFO_DELIVER_CODE_MASK;
 		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE,
 			   vcpu->arch.exception_error_code);
