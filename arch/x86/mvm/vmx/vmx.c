@@ -673,14 +673,25 @@ static void vmx_get_segment(struct mvm_vcpu *vcpu, struct kvm_segment *var,
 static void vmx_set_segment(struct mvm_vcpu *vcpu,
 			    const struct kvm_segment *var, int seg)
 {
-	u32 ar;
+	u32 ar, type = var->type & 15;
 
+	/*
+	 * A segment register's cached descriptor is always accessed; with
+	 * unrestricted guest VM entry checks bit 0 of the type of every
+	 * usable segment but LDTR (SDM 26.3.1.2).  KVM sets it for the
+	 * VMMs that pass it clear.
+	 */
+	if (seg != VCPU_SREG_LDTR)
+		type |= 1;
+	/*
+	 * An unusable segment keeps its other attributes, as in KVM: VM
+	 * entry still checks some of them, e.g. SS.DPL is 0 with CR0.PE=0.
+	 */
+	ar = type | (var->s & 1) << 4 | (var->dpl & 3) << 5 |
+	     (var->present & 1) << 7 | (var->avl & 1) << 12 |
+	     (var->l & 1) << 13 | (var->db & 1) << 14 | (var->g & 1) << 15;
 	if (var->unusable || !var->present)
-		ar = 1 << 16;
-	else
-		ar = (var->type & 15) | (var->s & 1) << 4 | (var->dpl & 3) << 5 |
-		     1 << 7 | (var->avl & 1) << 12 | (var->l & 1) << 13 |
-		     (var->db & 1) << 14 | (var->g & 1) << 15;
+		ar |= 1 << 16;
 	vmcs_write(vmx_segs[seg].selector, var->selector);
 	vmcs_write(vmx_segs[seg].base, var->base);
 	vmcs_write(vmx_segs[seg].limit, var->limit);
