@@ -857,9 +857,12 @@ static int mvm_set_efer(struct mvm_vcpu *vcpu, u64 efer, bool host)
 		if ((mvm_x86_ops->get_cr(vcpu, 0) & X86_CR0_PG) &&
 		    ((efer ^ old) & EFER_LME))
 			return 1;
-		/* LMA is the processor's, not software's. */
-		efer = (efer & ~EFER_LMA) | (old & EFER_LMA);
 	}
+	/*
+	 * LMA is the processor's, not software's: a write from the host
+	 * keeps it too (as KVM's set_efer()).  Only KVM_SET_SREGS sets it.
+	 */
+	efer = (efer & ~EFER_LMA) | (old & EFER_LMA);
 	mvm_x86_ops->set_efer(vcpu, efer);
 	return 0;
 }
@@ -1148,24 +1151,52 @@ static u64 mvm_cr4_reserved_bits(void)
 	/* PKRU is switched around the guest (mvm_vcpu_enter_guest()). */
 	if (boot_cpu_has(X86_FEATURE_OSPKE))
 		valid |= X86_CR4_PKE;
+	/*
+	 * As KVM, KVM_SET_SREGS accepts PCIDs when the host has them (VM
+	 * entry checks only that they are on in IA-32e mode, SDM 26.3.1.1);
+	 * the guest's own MOV to CR4 also needs PCID in its CPUID.
+	 */
+	if (boot_cpu_has(X86_FEATURE_PCID))
+		valid |= X86_CR4_PCIDE;
 	return ~valid;
 }
 
-/* kvm_is_valid_sregs() in Linux 6.1, plus the APIC base check. */
-static bool mvm_valid_sregs(const struct kvm_sregs *sregs)
+/* The guest's MAXPHYADDR: CPUID 0x80000008 EAX[7:0], else 36 (as KVM). */
+static int mvm_guest_maxphyaddr(struct mvm_vcpu *vcpu)
+{
+	struct kvm_cpuid_entry2 *e = mvm_find_cpuid_entry(vcpu, 0x80000000, 0);
+
+	if (!e || e->eax < 0x80000008)
+		return 36;
+	e = mvm_find_cpuid_entry(vcpu, 0x80000008, 0);
+	return e ? e->eax & 0xff : 36;
+}
+
+/*
+ * kvm_is_valid_sregs() in Linux 6.1, plus the APIC base check.  Like KVM
+ * it does not check EFER: reserved EFER bits fail VM entry (APM 15.5.1,
+ * SDM 26.3.1.1), which KVM_RUN reports as KVM_EXIT_FAIL_ENTRY.
+ */
+static bool mvm_valid_sregs(struct mvm_vcpu *vcpu,
+			    const struct kvm_sregs *sregs)
 {
 	if ((sregs->efer & EFER_LME) && (sregs->cr0 & X86_CR0_PG)) {
 		if (!(sregs->cr4 & X86_CR4_PAE) || !(sregs->efer & EFER_LMA))
 			return false;
-		if (sregs->cr3 & GENMASK_ULL(63, boot_cpu_data.x86_phys_bits))
+		if (sregs->cr3 & GENMASK_ULL(63, mvm_guest_maxphyaddr(vcpu)))
 			return false;
 	} else {
 		if ((sregs->efer & EFER_LMA) || sregs->cs.l)
 			return false;
 	}
-	if (sregs->cr4 & mvm_cr4_reserved_bits())
+	/* kvm_is_valid_cr0(): what MOV to CR0 would #GP on (SDM 2.5). */
+	if (upper_32_bits(sregs->cr0))
 		return false;
-	if (!mvm_valid_efer(NULL, sregs->efer))
+	if ((sregs->cr0 & X86_CR0_NW) && !(sregs->cr0 & X86_CR0_CD))
+		return false;
+	if ((sregs->cr0 & X86_CR0_PG) && !(sregs->cr0 & X86_CR0_PE))
+		return false;
+	if (sregs->cr4 & mvm_cr4_reserved_bits())
 		return false;
 	return mvm_valid_apic_base(sregs->apic_base);
 }
@@ -1176,7 +1207,7 @@ static int mvm_set_sregs(struct mvm_vcpu *vcpu, const struct kvm_sregs *sregs)
 	struct desc_ptr dt;
 	int i;
 
-	if (!mvm_valid_sregs(sregs))
+	if (!mvm_valid_sregs(vcpu, sregs))
 		return -EINVAL;
 	/* Without an interrupt controller there is nothing to inject into. */
 	for (i = 0; i < ARRAY_SIZE(sregs->interrupt_bitmap); i++)
@@ -1298,6 +1329,8 @@ static u64 mvm_cr4_guest_reserved_bits(struct mvm_vcpu *vcpu)
 
 	if (!mvm_guest_cpuid_has(vcpu, 1, 2, 26))
 		rsvd |= X86_CR4_OSXSAVE;
+	if (!mvm_guest_cpuid_has(vcpu, 1, 2, 17))
+		rsvd |= X86_CR4_PCIDE;
 	if (!mvm_guest_cpuid_has(vcpu, 7, 1, 0))
 		rsvd |= X86_CR4_FSGSBASE;
 	if (!mvm_guest_cpuid_has(vcpu, 7, 1, 7))

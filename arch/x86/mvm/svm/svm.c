@@ -470,16 +470,19 @@ static void svm_set_segment(struct mvm_vcpu *vcpu,
 	s->base = var->base;
 	s->limit = var->limit;
 	s->selector = var->selector;
-	s->attrib = 0;
-	if (!var->unusable)
-		s->attrib = (var->type & SVM_SELECTOR_TYPE_MASK) |
-			    (var->s & 1) << SVM_SELECTOR_S_SHIFT |
-			    (var->dpl & 3) << SVM_SELECTOR_DPL_SHIFT |
-			    (var->present & 1) << SVM_SELECTOR_P_SHIFT |
-			    (var->avl & 1) << SVM_SELECTOR_AVL_SHIFT |
-			    (var->l & 1) << SVM_SELECTOR_L_SHIFT |
-			    (var->db & 1) << SVM_SELECTOR_DB_SHIFT |
-			    (var->g & 1) << SVM_SELECTOR_G_SHIFT;
+	/*
+	 * The VMCB has no "unusable": such a segment is one that is not
+	 * present, and keeps its other attributes as KVM keeps them (an
+	 * emulated CPU may take the CPL from SS.DPL rather than VMCB.CPL).
+	 */
+	s->attrib = (var->type & SVM_SELECTOR_TYPE_MASK) |
+		    (var->s & 1) << SVM_SELECTOR_S_SHIFT |
+		    (var->dpl & 3) << SVM_SELECTOR_DPL_SHIFT |
+		    (var->present && !var->unusable) << SVM_SELECTOR_P_SHIFT |
+		    (var->avl & 1) << SVM_SELECTOR_AVL_SHIFT |
+		    (var->l & 1) << SVM_SELECTOR_L_SHIFT |
+		    (var->db & 1) << SVM_SELECTOR_DB_SHIFT |
+		    (var->g & 1) << SVM_SELECTOR_G_SHIFT;
 	if (seg == VCPU_SREG_SS)
 		svm->vmcb->save.cpl = var->dpl & 3;
 }
@@ -671,7 +674,9 @@ static void svm_inject_exception(struct mvm_vcpu *vcpu)
 
 	c->event_inj = vcpu->arch.exception_vector | SVM_EVTINJ_VALID |
 		       SVM_EVTINJ_TYPE_EXEPT;
-	if (vcpu->arch.exception_has_error_code) {
+	/* Real mode exceptions push no error code (APM 8.4.1, as KVM). */
+	if (vcpu->arch.exception_has_error_code &&
+	    (to_svm(vcpu)->vmcb->save.cr0 & X86_CR0_PE)) {
 		c->event_inj |= SVM_EVTINJ_VALID_ERR;
 		c->event_inj_err = vcpu->arch.exception_error_code;
 	}

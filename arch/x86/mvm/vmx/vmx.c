@@ -819,14 +819,25 @@ static void vmx_get_segment(struct mvm_vcpu *vcpu, struct kvm_segment *var,
 static void vmx_set_segment(struct mvm_vcpu *vcpu,
 			    const struct kvm_segment *var, int seg)
 {
-	u32 ar;
+	u32 ar, type = var->type & 15;
 
+	/*
+	 * A segment register's cached descriptor is always accessed; with
+	 * unrestricted guest VM entry checks bit 0 of the type of every
+	 * usable segment but LDTR (SDM 26.3.1.2).  KVM sets it for the
+	 * VMMs that pass it clear.
+	 */
+	if (seg != VCPU_SREG_LDTR)
+		type |= 1;
+	/*
+	 * An unusable segment keeps its other attributes, as in KVM: VM
+	 * entry still checks some of them, e.g. SS.DPL is 0 with CR0.PE=0.
+	 */
+	ar = type | (var->s & 1) << 4 | (var->dpl & 3) << 5 |
+	     (var->present & 1) << 7 | (var->avl & 1) << 12 |
+	     (var->l & 1) << 13 | (var->db & 1) << 14 | (var->g & 1) << 15;
 	if (var->unusable || !var->present)
-		ar = 1 << 16;
-	else
-		ar = (var->type & 15) | (var->s & 1) << 4 | (var->dpl & 3) << 5 |
-		     1 << 7 | (var->avl & 1) << 12 | (var->l & 1) << 13 |
-		     (var->db & 1) << 14 | (var->g & 1) << 15;
+		ar |= 1 << 16;
 	vmcs_write(vmx_segs[seg].selector, var->selector);
 	vmcs_write(vmx_segs[seg].base, var->base);
 	vmcs_write(vmx_segs[seg].limit, var->limit);
@@ -1075,7 +1086,12 @@ static void vmx_inject_exception(struct mvm_vcpu *vcpu)
 	u32 info = vcpu->arch.exception_vector | INTR_TYPE_HARD_EXCEPTION |
 		   INTR_INFO_VALID_MASK;
 
-	if (vcpu->arch.exception_has_error_code) {
+	/*
+	 * Real mode exceptions push no error code, and VM entry fails if
+	 * one is to be delivered with CR0.PE=0 (SDM 26.2.1.3).
+	 */
+	if (vcpu->arch.exception_has_error_code &&
+	    (vmcs_read(GUEST_CR0) & X86_CR0_PE)) {
 		info |= INTR_INFO_DELIVER_CODE_MASK;
 		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE,
 			   vcpu->arch.exception_error_code);
