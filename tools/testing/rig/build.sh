@@ -19,6 +19,7 @@ make -s -C "$TOP/tools/testing/selftests/mvm" OUTPUT="$OUT/selftests" \
 make -s -C "$TOP/tools/vmm" OUTPUT="$OUT"
 make -s -C "$TOP/tools/mvm-bench" OUTPUT="$OUT"
 gcc -O2 -Wall -static -o "$root/coexist" "$RIG/coexist.c"
+gcc -O2 -Wall -static -o "$root/holdfd" "$RIG/holdfd.c"
 
 cp /bin/busybox "$root/bin/busybox"
 cp "$RIG/init" "$root/init"

@@ -40,12 +40,38 @@ static int write_file(const char *dir, const char *name, const char *val)
 	return r;
 }
 
-TEST(entry_and_exit_events)
+/* The vendor's exit codes: APM vol. 2 appendix C, SDM vol. 3 appendix C. */
+#define SVM_EXIT_CPUID_CODE	0x72
+#define SVM_EXIT_HLT_CODE	0x78
+#define VMX_EXIT_CPUID_CODE	10
+#define VMX_EXIT_HLT_CODE	12
+
+FIXTURE(trace) {
+	const char *tracefs;
+};
+
+FIXTURE_SETUP(trace)
 {
-	const char *t = tracefs();
+	self->tracefs = tracefs();
+}
+
+/* Runs even when an assertion failed: tracing never stays on. */
+FIXTURE_TEARDOWN(trace)
+{
+	if (self->tracefs) {
+		write_file(self->tracefs, "events/mvm/enable", "0");
+		write_file(self->tracefs, "trace", "");
+	}
+}
+
+TEST_F(trace, entry_and_exit_events)
+{
+	const char *t = self->tracefs;
+	bool amd = mvm_cpu_is_amd();
+	const char *isa = amd ? "svm" : "vmx";
 	static char buf[1 << 16];
+	char path[256], want[128];
 	struct mvm_guest g;
-	char path[256];
 	ssize_t n;
 	int fd;
 
@@ -70,10 +96,14 @@ TEST(entry_and_exit_events)
 	close(fd);
 	ASSERT_GT(n, 0);
 	buf[n] = 0;
-	ASSERT_NE(NULL, strstr(buf, "mvm_entry: vcpu 0 rip 0x10000"));
-	/* The CPUID exit at 0x10002 (after XOR), then the HLT. */
-	ASSERT_NE(NULL, strstr(buf, "mvm_exit: vcpu 0")) TH_LOG("%s", buf);
-	ASSERT_NE(NULL, strstr(buf, "rip 0x10002"));
+	ASSERT_NE(NULL, strstr(buf, "mvm_entry: vcpu 0 rip 0x10000")) TH_LOG("%s", buf);
+	/* CPUID at 0x10002 (after the 2-byte XOR), then HLT at 0x10004. */
+	snprintf(want, sizeof(want), "mvm_exit: vcpu 0 %s reason 0x%x rip 0x10002 ",
+		 isa, amd ? SVM_EXIT_CPUID_CODE : VMX_EXIT_CPUID_CODE);
+	ASSERT_NE(NULL, strstr(buf, want)) TH_LOG("no \"%s\" in:\n%s", want, buf);
+	snprintf(want, sizeof(want), "mvm_exit: vcpu 0 %s reason 0x%x rip 0x10004 ",
+		 isa, amd ? SVM_EXIT_HLT_CODE : VMX_EXIT_HLT_CODE);
+	ASSERT_NE(NULL, strstr(buf, want)) TH_LOG("no \"%s\" in:\n%s", want, buf);
 }
 
 TEST_HARNESS_MAIN

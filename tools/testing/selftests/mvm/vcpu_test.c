@@ -32,18 +32,44 @@ FIXTURE_TEARDOWN(vcpu)
 	close(self->sys);
 }
 
+/*
+ * The vCPU fd maps the kvm_run page at offset 0 and the PIO data page at
+ * KVM_PIO_PAGE_OFFSET: a second mapping, of the whole area or of the PIO
+ * page alone, sees what the first one wrote, and the kernel reads the same
+ * kvm_run (immediate_exit makes KVM_RUN return EINTR).
+ */
 TEST_F(vcpu, mmap_run_and_pio_pages)
 {
 	long size = ioctl(self->sys, KVM_GET_VCPU_MMAP_SIZE, 0);
-	struct kvm_run *run;
-	volatile char *pio;
+	long page = getpagesize();
+	struct kvm_run *run, *run2;
+	volatile char *pio, *pio2;
 
+	ASSERT_GE(size, (KVM_PIO_PAGE_OFFSET + 1) * page);
 	run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, self->vcpu, 0);
 	ASSERT_NE(MAP_FAILED, run);
+	run2 = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, self->vcpu, 0);
+	ASSERT_NE(MAP_FAILED, run2);
+	pio2 = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, self->vcpu,
+		    KVM_PIO_PAGE_OFFSET * page);
+	ASSERT_NE(MAP_FAILED, pio2);
 	ASSERT_EQ(0, run->immediate_exit);
-	pio = (char *)run + KVM_PIO_PAGE_OFFSET * getpagesize();
+
+	run->immediate_exit = 1;
+	ASSERT_EQ(1, run2->immediate_exit);
+	ASSERT_EQ(-1, ioctl(self->vcpu, KVM_RUN, 0));
+	ASSERT_EQ(EINTR, errno);
+
+	pio = (char *)run + KVM_PIO_PAGE_OFFSET * page;
 	pio[0] = 0x5a;
-	ASSERT_EQ(0x5a, pio[0]);
+	pio[page - 1] = 0xa5;
+	ASSERT_EQ(0x5a, pio2[0]);
+	ASSERT_EQ((char)0xa5, pio2[page - 1]);
+	ASSERT_EQ(0x5a, ((volatile char *)run2)[KVM_PIO_PAGE_OFFSET * page]);
+	/* Not the kvm_run page. */
+	ASSERT_EQ(1, run->immediate_exit);
+	munmap((void *)pio2, page);
+	munmap(run2, size);
 	munmap(run, size);
 }
 
