@@ -65,6 +65,12 @@ w[3] ~ /^rc=/ {
 w[3] == "|" {
 	text = line; sub(/^[^|]*\| /, "", text)
 	print "O", cfg, prog, text
+	# init names the test during which the kernel log got an oops/WARN.
+	if (text ~ /^kernel log complained during this test/) {
+		result(cfg, prog, "FAIL", "kernel log complained during this test")
+		failed[cfg SUBSEP prog] = 1
+		next
+	}
 	if (prog ~ /\.sh$/) next
 	# The harness names a test on its RUN line; a SKIP's "ok" line may not.
 	if (text ~ /^#  RUN /) {
