@@ -24,11 +24,10 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <linux/kvm.h>
+#include "guest_setup.h"
 
 #define MEM_SIZE	(4UL << 20)
 #define CODE_ADDR	0x100000UL
-#define PML4_ADDR	0x1000UL
-#define GDT_ADDR	0x500UL
 #define MMIO_ADDR	0xc0000000UL
 #define DONE_PORT	0xf4
 #define BENCH_PORT	0x80
@@ -103,45 +102,18 @@ asm(".pushsection .rodata\n.code64\ng_spin_start:\n1: jmp 1b\ng_spin_end:\n.pops
 static void setup_long_mode(struct vm *vm, const uint8_t *start,
 			    const uint8_t *end, uint64_t count, uint64_t rsi)
 {
-	uint64_t *pml4 = (uint64_t *)(vm->mem + PML4_ADDR);
-	uint64_t *pdpt = (uint64_t *)(vm->mem + PML4_ADDR + 0x1000);
-	uint64_t *pd = (uint64_t *)(vm->mem + PML4_ADDR + 0x2000);
-	struct kvm_segment seg = {
-		.limit = 0xffffffff, .selector = 8, .type = 0xb, .present = 1,
-		.s = 1, .l = 1, .g = 1,
-	};
-	struct kvm_sregs sregs;
 	struct kvm_regs regs = { .rip = CODE_ADDR, .rflags = 2, .r15 = count,
 				 .rsi = rsi, .rsp = CODE_ADDR };
-	int i;
 
-	/* Identity map 4 GiB with 2 MiB pages (MMIO at 3 GiB included). */
-	pml4[0] = (PML4_ADDR + 0x1000) | 3;
-	for (i = 0; i < 4; i++)
-		pdpt[i] = (PML4_ADDR + 0x2000 + i * 0x1000) | 3;
-	for (i = 0; i < 4 * 512; i++)
-		pd[i] = ((uint64_t)i << 21) | 0x83;
+	/* The shared identity map covers 4 GiB: MMIO at 3 GiB included. */
 	memcpy(vm->mem + CODE_ADDR, start, end - start);
-
-	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
-		die("KVM_GET_SREGS");
-	sregs.cr3 = PML4_ADDR;
-	sregs.cr4 = 0x20;
-	sregs.cr0 = 0x80000011;
-	sregs.efer = 0x500;
-	sregs.cs = seg;
-	seg.type = 3;
-	seg.selector = 0x10;
-	seg.l = 0;
-	seg.db = 1;
-	sregs.ds = sregs.es = sregs.ss = sregs.fs = sregs.gs = seg;
-	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
-		die("KVM_SET_SREGS");
+	if (mvm_guest_set_long_mode(vm->vcpu_fd, vm->mem) < 0)
+		die("KVM_GET/SET_SREGS");
 	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
 		die("KVM_SET_REGS");
 }
 
-/* PML4 tables need 4 pages for the 4 GiB map: keep code above them. */
+/* The page tables end at MVM_GUEST_TABLES_END: code goes above them. */
 static void vm_create(struct vm *vm, const uint8_t *start, const uint8_t *end,
 		      uint64_t count, uint64_t rsi)
 {

@@ -3,8 +3,9 @@
  * mvm-vmm: a small, complete VMM on the KVM API.
  *
  * It creates a VM with one vCPU and one memory slot, loads a flat 64-bit
- * guest image at 0x100000, builds an identity map of the first GiB with
- * 2 MiB pages, enters the guest directly in long mode, and serves its exits:
+ * guest image at 0x100000, builds an identity map of the first 4 GiB with
+ * 2 MiB pages (tools/lib/mvm/guest_setup.c), enters the guest directly in
+ * long mode, and serves its exits:
  * bytes written to COM1 (port 0x3f8) go to stdout, a byte written to port
  * 0xf4 is the guest's exit status, HLT ends the run.
  *
@@ -21,10 +22,9 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <linux/kvm.h>
+#include "guest_setup.h"
 
 #define GUEST_LOAD_ADDR	0x100000UL
-#define PML4_ADDR	0x1000UL	/* then PDPT at 0x2000, PD at 0x3000 */
-#define GDT_ADDR	0x500UL
 #define COM1_PORT	0x3f8
 #define EXIT_PORT	0xf4
 
@@ -75,53 +75,13 @@ static size_t load_image(const char *path, uint8_t *mem, size_t mem_size)
 	return n;
 }
 
-/* Identity-map the first GiB with 2 MiB pages (SDM vol. 3 4.5). */
-static void setup_page_tables(uint8_t *mem)
-{
-	uint64_t *pml4 = (uint64_t *)(mem + PML4_ADDR);
-	uint64_t *pdpt = (uint64_t *)(mem + PML4_ADDR + 0x1000);
-	uint64_t *pd = (uint64_t *)(mem + PML4_ADDR + 0x2000);
-	int i;
-
-	pml4[0] = (PML4_ADDR + 0x1000) | 0x3;		/* present, writable */
-	pdpt[0] = (PML4_ADDR + 0x2000) | 0x3;
-	for (i = 0; i < 512; i++)
-		pd[i] = ((uint64_t)i << 21) | 0x83;	/* present, rw, 2M */
-}
-
+/* Long mode on the shared tables (tools/lib/mvm), entry at the image. */
 static void setup_long_mode(int vcpu_fd, uint8_t *mem)
 {
-	struct kvm_segment code = {
-		.base = 0, .limit = 0xffffffff, .selector = 0x8,
-		.type = 0xb, .present = 1, .dpl = 0, .db = 0, .s = 1,
-		.l = 1, .g = 1,
-	};
-	struct kvm_segment data = code;
-	uint64_t *gdt = (uint64_t *)(mem + GDT_ADDR);
-	struct kvm_sregs sregs;
 	struct kvm_regs regs;
 
-	/* The GDT the guest would reload from: null, code, data. */
-	gdt[0] = 0;
-	gdt[1] = 0x00af9b000000ffffULL;
-	gdt[2] = 0x00cf93000000ffffULL;
-
-	if (ioctl(vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
-		die("KVM_GET_SREGS");
-	sregs.gdt.base = GDT_ADDR;
-	sregs.gdt.limit = 3 * 8 - 1;
-	sregs.cr3 = PML4_ADDR;
-	sregs.cr4 = 0x20 | 0x200 | 0x400;	/* PAE, OSFXSR, OSXMMEXCPT */
-	sregs.cr0 = 0x80000001 | 0x2 | 0x20;	/* PG, PE, MP, NE */
-	sregs.efer = 0x500;			/* LME, LMA */
-	sregs.cs = code;
-	data.type = 0x3;
-	data.l = 0;
-	data.db = 1;
-	data.selector = 0x10;
-	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
-	if (ioctl(vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
-		die("KVM_SET_SREGS");
+	if (mvm_guest_set_long_mode(vcpu_fd, mem) < 0)
+		die("KVM_GET/SET_SREGS");
 
 	memset(&regs, 0, sizeof(regs));
 	regs.rip = GUEST_LOAD_ADDR;
@@ -184,7 +144,6 @@ int main(int argc, char **argv)
 	if (mem == MAP_FAILED)
 		die("mmap guest memory");
 	load_image(argv[optind], mem, mem_size);
-	setup_page_tables(mem);
 
 	region = (struct kvm_userspace_memory_region) {
 		.slot = 0,

@@ -115,44 +115,15 @@ void guest_set_real_mode(struct mvm_guest *g, int vcpu_fd, uint64_t ip)
 	set_regs_rip(vcpu_fd, ip);
 }
 
-static void flat_segments(struct kvm_sregs *sregs, int code_l, int code_db)
-{
-	struct kvm_segment seg = {
-		.base = 0, .limit = 0xffffffff, .selector = 0x8, .type = 0xb,
-		.present = 1, .s = 1, .l = code_l, .db = code_db, .g = 1,
-	};
-
-	sregs->cs = seg;
-	seg.selector = 0x10;
-	seg.type = 0x3;
-	seg.l = 0;
-	seg.db = 1;
-	sregs->ds = sregs->es = sregs->fs = sregs->gs = sregs->ss = seg;
-}
-
-static void setup_gdt(struct mvm_guest *g, struct kvm_sregs *sregs)
-{
-	uint64_t *gdt = (uint64_t *)(g->mem + GUEST_GDT);
-
-	gdt[0] = 0;
-	gdt[1] = 0x00af9b000000ffffULL;	/* 64-bit code */
-	gdt[2] = 0x00cf93000000ffffULL;	/* data */
-	gdt[3] = 0x00cf9b000000ffffULL;	/* 32-bit code */
-	sregs->gdt.base = GUEST_GDT;
-	sregs->gdt.limit = 4 * 8 - 1;
-	sregs->idt.base = GUEST_IDT;
-	sregs->idt.limit = 0;		/* no IDT unless a test builds one */
-}
-
 void guest_set_prot32(struct mvm_guest *g, int vcpu_fd, uint64_t eip)
 {
 	struct kvm_sregs sregs;
 
 	if (ioctl(vcpu_fd, KVM_GET_SREGS, &sregs))
 		fatal("KVM_GET_SREGS");
-	setup_gdt(g, &sregs);
-	flat_segments(&sregs, 0, 1);
-	sregs.cs.selector = 0x18;
+	mvm_guest_write_gdt(g->mem);
+	mvm_guest_flat_sregs(&sregs, false);
+	sregs.cs.selector = MVM_GUEST_CS32;
 	sregs.cr0 = 0x11;		/* PE, ET */
 	sregs.cr4 = 0;
 	sregs.efer = 0;
@@ -163,35 +134,13 @@ void guest_set_prot32(struct mvm_guest *g, int vcpu_fd, uint64_t eip)
 
 void guest_build_tables(struct mvm_guest *g)
 {
-	uint64_t *pml4 = (uint64_t *)(g->mem + GUEST_PML4);
-	uint64_t *pdpt = pml4 + 512, *pd = pml4 + 1024;
-	struct kvm_sregs sregs;
-	int i;
-
-	/* 4 GiB identity map with 2 MiB pages: tables at 0x1000..0x6fff. */
-	pml4[0] = (GUEST_PML4 + 0x1000) | 3;
-	for (i = 0; i < 4; i++)
-		pdpt[i] = (GUEST_PML4 + 0x2000 + i * 0x1000) | 3;
-	for (i = 0; i < 4 * 512; i++)
-		pd[i] = ((uint64_t)i << 21) | 0x83;
-	setup_gdt(g, &sregs);
+	mvm_guest_write_tables(g->mem);
 }
 
 void guest_set_long_mode(struct mvm_guest *g, int vcpu_fd, uint64_t rip)
 {
-	struct kvm_sregs sregs;
-
-	guest_build_tables(g);
-	if (ioctl(vcpu_fd, KVM_GET_SREGS, &sregs))
-		fatal("KVM_GET_SREGS");
-	setup_gdt(g, &sregs);
-	flat_segments(&sregs, 1, 0);
-	sregs.cr3 = GUEST_PML4;
-	sregs.cr4 = 0x620;		/* PAE, OSFXSR, OSXMMEXCPT */
-	sregs.cr0 = 0x80000033;		/* PG, NE, ET, MP, PE */
-	sregs.efer = 0x500;		/* LME, LMA */
-	if (ioctl(vcpu_fd, KVM_SET_SREGS, &sregs))
-		fatal("KVM_SET_SREGS");
+	if (mvm_guest_set_long_mode(vcpu_fd, g->mem))
+		fatal("KVM_GET/SET_SREGS for long mode");
 	set_regs_rip(vcpu_fd, rip);
 }
 

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/kvm.h>
+#include "guest_setup.h"
 
 const char *mvm_dev_path(void);
 int mvm_open_dev(void);			/* aborts the test on failure */
@@ -34,7 +35,8 @@ void guest_load(struct mvm_guest *g, uint64_t gpa, const void *code,
 /* Flat real mode at CS:IP = 0:@ip (CS base 0). */
 void guest_set_real_mode(struct mvm_guest *g, int vcpu_fd, uint64_t ip);
 /* The GDT (0x08 64-bit code, 0x10 data, 0x18 32-bit code) and 4-level
- * identity map of 4 GiB that guest_set_long_mode() uses. */
+ * identity map of 4 GiB that guest_set_long_mode() uses
+ * (tools/lib/mvm/guest_setup.h). */
 void guest_build_tables(struct mvm_guest *g);
 /* 64-bit mode, identity map of the first 4 GiB, code at @rip. */
 void guest_set_long_mode(struct mvm_guest *g, int vcpu_fd, uint64_t rip);
@@ -49,9 +51,9 @@ void guest_set_idt_gate(struct mvm_guest *g, int vector, uint64_t handler);
 int guest_run(int vcpu_fd);
 
 /* Page tables, GDT and IDT of guest_set_long_mode(). */
-#define GUEST_PML4	0x1000UL
-#define GUEST_GDT	0x800UL
-#define GUEST_IDT	0x0UL
+#define GUEST_PML4	MVM_GUEST_PML4
+#define GUEST_GDT	MVM_GUEST_GDT
+#define GUEST_IDT	MVM_GUEST_IDT
 #define GUEST_CODE	0x10000UL
 
 /* Declare an asm blob NAME_start..NAME_end assembled into this binary. */
