@@ -144,9 +144,9 @@ struct mvm_vcpu_arch {
 	bool ran_once;			/* CPUID is frozen after the first run */
 	/*
 	 * The host ran code since the last entry that may have brought
-	 * secrets into the L1D (a new KVM_RUN, a reschedule, a nested page
-	 * fault, emulation): on L1TF-affected CPUs VT-x flushes the L1D
-	 * before the next entry.  vcpu->mutex.
+	 * secrets into the L1D (a new KVM_RUN, a reschedule, MMIO or string
+	 * I/O emulation): on L1TF-affected CPUs VT-x flushes the L1D before
+	 * the next entry.  vcpu->mutex.
 	 */
 	bool l1tf_flush_l1d;
 	void *entry_work_shim;		/* see entry_work.c */

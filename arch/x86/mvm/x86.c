@@ -1794,7 +1794,6 @@ int mvm_handle_gpa_fault(struct mvm_vcpu *vcpu, gpa_t gpa, bool write,
 	struct mvm_memory_slot *slot;
 	int idx, r;
 
-	vcpu->arch.l1tf_flush_l1d = true;	/* pinning, decoding: host code */
 	idx = srcu_read_lock(&mvm->srcu);
 	slot = mvm_gfn_to_memslot(mvm, gpa >> PAGE_SHIFT);
 	if (slot && !(write && (slot->flags & KVM_MEM_READONLY))) {
@@ -1804,6 +1803,12 @@ int mvm_handle_gpa_fault(struct mvm_vcpu *vcpu, gpa_t gpa, bool write,
 	}
 	srcu_read_unlock(&mvm->srcu, idx);
 
+	/*
+	 * Emulation reads guest memory through the host: flush the L1D
+	 * before the next entry (L1TF).  Mapping a page above does not, as
+	 * in KVM, whose EPT-violation path does not ask for a flush either.
+	 */
+	vcpu->arch.l1tf_flush_l1d = true;
 	if (fetch) {
 		/* Code in MMIO space cannot be emulated. */
 		vcpu->run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
