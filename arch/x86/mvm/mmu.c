@@ -419,3 +419,30 @@ void mvm_mmu_destroy(struct mvm *mvm)
 	mmu->root = NULL;
 	mmu->root_hpa = 0;
 }
+
+int mvm_handle_gpa_fault(struct mvm_vcpu *vcpu, gpa_t gpa, bool write,
+			 bool fetch)
+{
+	struct mvm *mvm = vcpu->mvm;
+	struct mvm_memory_slot *slot;
+	int idx, r;
+
+	vcpu->arch.l1tf_flush_l1d = true;	/* pinning, decoding: host code */
+	idx = srcu_read_lock(&mvm->srcu);
+	slot = mvm_gfn_to_memslot(mvm, gpa >> PAGE_SHIFT);
+	if (slot && !(write && (slot->flags & KVM_MEM_READONLY))) {
+		r = mvm_mmu_map_gfn(vcpu, slot, gpa >> PAGE_SHIFT, write);
+		srcu_read_unlock(&mvm->srcu, idx);
+		return r ? r : 1;
+	}
+	srcu_read_unlock(&mvm->srcu, idx);
+
+	if (fetch) {
+		/* Code in MMIO space cannot be emulated. */
+		vcpu->run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+		vcpu->run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
+		vcpu->run->internal.ndata = 0;
+		return 0;
+	}
+	return mvm_emulate_mmio(vcpu, gpa, write);
+}

@@ -45,7 +45,7 @@ struct vcpu_svm {
 	 * CR4 as the guest sees it.  Reads and writes are intercepted: the
 	 * VMCB's CR4 also carries the host's MCE bit (a machine check with
 	 * CR4.MCE clear shuts the processor down), and PKE, OSXSAVE ... are
-	 * checked against what the guest was offered (x86.c).
+	 * checked against what the guest was offered (cr.c).
 	 */
 	unsigned long guest_cr4;
 };
@@ -909,7 +909,7 @@ static int svm_handle_dr(struct mvm_vcpu *vcpu)
 
 /*
  * The processor wrote the #DB's cause into the VMCB's DR6, which is
- * loaded clean at every VMRUN; the guest reads its DR6 from x86.c.
+ * loaded clean at every VMRUN; the guest reads its DR6 from cr.c.
  */
 static int svm_handle_db(struct mvm_vcpu *vcpu)
 {
