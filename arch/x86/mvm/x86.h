@@ -154,17 +154,9 @@ static inline void mvm_host_machine_check(void)
 }
 
 /*
- * x86.c: vendor selection, vCPU lifecycle, state ioctls, the run loop and
- * the simple exits, called from the vendors' handler tables.
+ * x86.c: vendor selection, vCPU lifecycle, state ioctls, the run loop.
  */
 extern u64 mvm_supported_xcr0;	/* XCR0 bits a guest may enable */
-int mvm_emulate_halt(struct mvm_vcpu *vcpu);
-int mvm_emulate_hypercall(struct mvm_vcpu *vcpu);
-int mvm_handle_triple_fault(struct mvm_vcpu *vcpu);
-/* KVM_EXIT_INTERNAL_ERROR / KVM_INTERNAL_ERROR_EMULATION, no data. */
-int mvm_emulation_failed(struct mvm_vcpu *vcpu);
-int mvm_handle_unknown_exit(struct mvm_vcpu *vcpu, u64 reason);
-int mvm_handle_fail_entry(struct mvm_vcpu *vcpu, u64 reason);
 
 static inline void mvm_queue_exception(struct mvm_vcpu *vcpu, u8 vector,
 				       bool has_error_code, u32 error_code)
@@ -204,6 +196,15 @@ static inline int mvm_get_cpl(struct mvm_vcpu *vcpu)
 {
 	return mvm_x86_ops->get_cpl(vcpu);
 }
+
+/* exits.c: exit handlers the vendors' tables point at directly. */
+int mvm_emulate_halt(struct mvm_vcpu *vcpu);
+int mvm_emulate_hypercall(struct mvm_vcpu *vcpu);
+int mvm_handle_triple_fault(struct mvm_vcpu *vcpu);
+/* KVM_EXIT_INTERNAL_ERROR / KVM_INTERNAL_ERROR_EMULATION, no data. */
+int mvm_emulation_failed(struct mvm_vcpu *vcpu);
+int mvm_handle_unknown_exit(struct mvm_vcpu *vcpu, u64 reason);
+int mvm_handle_fail_entry(struct mvm_vcpu *vcpu, u64 reason);
 
 /* cpuid.c */
 long mvm_dev_get_supported_cpuid(struct kvm_cpuid2 __user *ucpuid);
