@@ -96,3 +96,40 @@ int mvm_handle_fail_entry(struct mvm_vcpu *vcpu, u64 reason)
 	run->fail_entry.cpu = raw_smp_processor_id();
 	return 0;
 }
+
+/*
+ * Nothing for the guest: the exit was for the host's sake (an interrupt,
+ * NMI or machine check, which the vendor's vcpu_run handed to the host's
+ * handlers or which it takes once interrupts are on again).
+ */
+int mvm_handle_host_event(struct mvm_vcpu *vcpu)
+{
+	return 1;
+}
+
+/*
+ * Instructions this guest may not use: VMX and SVM instructions (no
+ * nested virtualization), RDTSCP (not offered in CPUID).
+ */
+int mvm_handle_ud(struct mvm_vcpu *vcpu)
+{
+	mvm_inject_ud(vcpu);
+	return 1;
+}
+
+/*
+ * INVD, WBINVD: the guest's caches are coherent with ours; MONITOR,
+ * MWAIT: no C-states for the guest.  No-ops, as in KVM.
+ */
+int mvm_emulate_nop(struct mvm_vcpu *vcpu)
+{
+	mvm_x86_ops->skip_instruction(vcpu);
+	return 1;
+}
+
+/* No PMU for the guest: host counters stay the host's. */
+int mvm_emulate_rdpmc(struct mvm_vcpu *vcpu)
+{
+	mvm_inject_gp(vcpu, 0);
+	return 1;
+}

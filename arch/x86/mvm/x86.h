@@ -205,6 +205,14 @@ int mvm_handle_triple_fault(struct mvm_vcpu *vcpu);
 int mvm_emulation_failed(struct mvm_vcpu *vcpu);
 int mvm_handle_unknown_exit(struct mvm_vcpu *vcpu, u64 reason);
 int mvm_handle_fail_entry(struct mvm_vcpu *vcpu, u64 reason);
+/* Re-enter: an interrupt, NMI or #MC exit the host has handled. */
+int mvm_handle_host_event(struct mvm_vcpu *vcpu);
+/* #UD: VMX/SVM instructions and RDTSCP. */
+int mvm_handle_ud(struct mvm_vcpu *vcpu);
+/* Skip the instruction: INVD, WBINVD, MONITOR, MWAIT. */
+int mvm_emulate_nop(struct mvm_vcpu *vcpu);
+/* #GP: no PMU for the guest. */
+int mvm_emulate_rdpmc(struct mvm_vcpu *vcpu);
 
 /* cpuid.c */
 long mvm_dev_get_supported_cpuid(struct kvm_cpuid2 __user *ucpuid);

@@ -788,22 +788,6 @@ static void svm_complete_interrupted_event(struct vcpu_svm *svm)
 /* ------------------------------------------------------------------ */
 /* Exit handlers                                                        */
 
-static int svm_handle_interrupt(struct mvm_vcpu *vcpu)
-{
-	/* The host takes it once interrupts are enabled (x86.c). */
-	return 1;
-}
-
-static int svm_handle_cpuid(struct mvm_vcpu *vcpu)
-{
-	return mvm_emulate_cpuid(vcpu);
-}
-
-static int svm_handle_hlt(struct mvm_vcpu *vcpu)
-{
-	return mvm_emulate_halt(vcpu);
-}
-
 static int svm_handle_msr(struct mvm_vcpu *vcpu)
 {
 	if (to_svm(vcpu)->vmcb->control.exit_info_1)
@@ -836,16 +820,6 @@ static int svm_handle_npf(struct mvm_vcpu *vcpu)
 	return mvm_handle_gpa_fault(vcpu, c->exit_info_2,
 				    c->exit_info_1 & MVM_ACC_WRITE,
 				    c->exit_info_1 & MVM_ACC_FETCH);
-}
-
-static int svm_handle_vmmcall(struct mvm_vcpu *vcpu)
-{
-	return mvm_emulate_hypercall(vcpu);
-}
-
-static int svm_handle_xsetbv(struct mvm_vcpu *vcpu)
-{
-	return mvm_emulate_xsetbv(vcpu);
 }
 
 static int svm_handle_shutdown(struct mvm_vcpu *vcpu)
@@ -927,66 +901,42 @@ static int svm_handle_ac(struct mvm_vcpu *vcpu)
 	return 1;
 }
 
-/* Handed to the host's handler in svm_vcpu_run(). */
-static int svm_handle_mc(struct mvm_vcpu *vcpu)
-{
-	return 1;
-}
-
-/* SVM instructions, RDTSCP: not for this guest. */
-static int svm_handle_ud(struct mvm_vcpu *vcpu)
-{
-	mvm_inject_ud(vcpu);
-	return 1;
-}
-
 /*
- * INVD, WBINVD: the guest's caches are coherent with ours; MONITOR,
- * MWAIT: no C-states for the guest.  No-ops, as in KVM.
+ * Interrupts and NMIs are taken by the host once mvm_vcpu_enter_guest()
+ * enables interrupts, machine checks were handed to the host's handler in
+ * svm_vcpu_run(): mvm_handle_host_event() re-enters.
  */
-static int svm_handle_skip(struct mvm_vcpu *vcpu)
-{
-	svm_skip_instruction(vcpu);
-	return 1;
-}
-
-static int svm_handle_rdpmc(struct mvm_vcpu *vcpu)
-{
-	mvm_inject_gp(vcpu, 0);
-	return 1;
-}
-
 static int (*const svm_exit_handlers[])(struct mvm_vcpu *vcpu) = {
-	[SVM_EXIT_INTR]		= svm_handle_interrupt,
-	[SVM_EXIT_NMI]		= svm_handle_interrupt,
-	[SVM_EXIT_CPUID]	= svm_handle_cpuid,
-	[SVM_EXIT_HLT]		= svm_handle_hlt,
-	[SVM_EXIT_INVLPGA]	= svm_handle_ud,
+	[SVM_EXIT_INTR]		= mvm_handle_host_event,
+	[SVM_EXIT_NMI]		= mvm_handle_host_event,
+	[SVM_EXIT_CPUID]	= mvm_emulate_cpuid,
+	[SVM_EXIT_HLT]		= mvm_emulate_halt,
+	[SVM_EXIT_INVLPGA]	= mvm_handle_ud,
 	[SVM_EXIT_IOIO]		= svm_handle_ioio,
 	[SVM_EXIT_MSR]		= svm_handle_msr,
 	[SVM_EXIT_SHUTDOWN]	= svm_handle_shutdown,
-	[SVM_EXIT_VMRUN]	= svm_handle_ud,
-	[SVM_EXIT_VMMCALL]	= svm_handle_vmmcall,
-	[SVM_EXIT_VMLOAD]	= svm_handle_ud,
-	[SVM_EXIT_VMSAVE]	= svm_handle_ud,
-	[SVM_EXIT_STGI]		= svm_handle_ud,
-	[SVM_EXIT_CLGI]		= svm_handle_ud,
-	[SVM_EXIT_SKINIT]	= svm_handle_ud,
-	[SVM_EXIT_RDTSCP]	= svm_handle_ud,
-	[SVM_EXIT_MONITOR]	= svm_handle_skip,
-	[SVM_EXIT_MWAIT]	= svm_handle_skip,
+	[SVM_EXIT_VMRUN]	= mvm_handle_ud,
+	[SVM_EXIT_VMMCALL]	= mvm_emulate_hypercall,
+	[SVM_EXIT_VMLOAD]	= mvm_handle_ud,
+	[SVM_EXIT_VMSAVE]	= mvm_handle_ud,
+	[SVM_EXIT_STGI]		= mvm_handle_ud,
+	[SVM_EXIT_CLGI]		= mvm_handle_ud,
+	[SVM_EXIT_SKINIT]	= mvm_handle_ud,
+	[SVM_EXIT_RDTSCP]	= mvm_handle_ud,
+	[SVM_EXIT_MONITOR]	= mvm_emulate_nop,
+	[SVM_EXIT_MWAIT]	= mvm_emulate_nop,
 	[SVM_EXIT_READ_CR4]	= svm_handle_cr4,
 	[SVM_EXIT_WRITE_CR4]	= svm_handle_cr4,
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR7]	= svm_handle_dr,
 	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR7]	= svm_handle_dr,
 	[SVM_EXIT_EXCP_BASE + DB_VECTOR]	= svm_handle_db,
 	[SVM_EXIT_EXCP_BASE + AC_VECTOR]	= svm_handle_ac,
-	[SVM_EXIT_EXCP_BASE + MC_VECTOR]	= svm_handle_mc,
-	[SVM_EXIT_XSETBV]	= svm_handle_xsetbv,
+	[SVM_EXIT_EXCP_BASE + MC_VECTOR]	= mvm_handle_host_event,
+	[SVM_EXIT_XSETBV]	= mvm_emulate_xsetbv,
 	[SVM_EXIT_NPF]		= svm_handle_npf,
-	[SVM_EXIT_INVD]		= svm_handle_skip,
-	[SVM_EXIT_WBINVD]	= svm_handle_skip,
-	[SVM_EXIT_RDPMC]	= svm_handle_rdpmc,
+	[SVM_EXIT_INVD]		= mvm_emulate_nop,
+	[SVM_EXIT_WBINVD]	= mvm_emulate_nop,
+	[SVM_EXIT_RDPMC]	= mvm_emulate_rdpmc,
 };
 
 /*

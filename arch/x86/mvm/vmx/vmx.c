@@ -1268,39 +1268,6 @@ static int vmx_handle_exception_nmi(struct mvm_vcpu *vcpu)
 	}
 }
 
-static int vmx_handle_external_interrupt(struct mvm_vcpu *vcpu)
-{
-	/* Already handed to the host's handler in vmx_vcpu_run(). */
-	return 1;
-}
-
-static int vmx_handle_triple_fault(struct mvm_vcpu *vcpu)
-{
-	return mvm_handle_triple_fault(vcpu);
-}
-
-static int vmx_handle_cpuid(struct mvm_vcpu *vcpu)
-{
-	return mvm_emulate_cpuid(vcpu);
-}
-
-static int vmx_handle_hlt(struct mvm_vcpu *vcpu)
-{
-	return mvm_emulate_halt(vcpu);
-}
-
-static int vmx_handle_vmcall(struct mvm_vcpu *vcpu)
-{
-	return mvm_emulate_hypercall(vcpu);
-}
-
-/* VMX instructions in the guest: no nested virtualization (#UD). */
-static int vmx_handle_vmx_insn(struct mvm_vcpu *vcpu)
-{
-	mvm_inject_ud(vcpu);
-	return 1;
-}
-
 /* SDM 27.2.1 table 27-3: MOV to CR0/CR4 touching the host-owned bits. */
 static int vmx_handle_cr(struct mvm_vcpu *vcpu)
 {
@@ -1378,36 +1345,6 @@ static int vmx_handle_dr(struct mvm_vcpu *vcpu)
 				  !(qual & 16));
 }
 
-/* INVD, WBINVD, MONITOR, MWAIT: no-ops for the guest, as in KVM. */
-static int vmx_handle_nop(struct mvm_vcpu *vcpu)
-{
-	vmx_skip_instruction(vcpu);
-	return 1;
-}
-
-/* No PMU for the guest: host counters stay the host's. */
-static int vmx_handle_rdpmc(struct mvm_vcpu *vcpu)
-{
-	mvm_inject_gp(vcpu, 0);
-	return 1;
-}
-
-/* The machine check was handed to the host in vmx_vcpu_run(). */
-static int vmx_handle_mce_during_vmentry(struct mvm_vcpu *vcpu)
-{
-	return 1;
-}
-
-static int vmx_handle_rdmsr(struct mvm_vcpu *vcpu)
-{
-	return mvm_emulate_rdmsr(vcpu);
-}
-
-static int vmx_handle_wrmsr(struct mvm_vcpu *vcpu)
-{
-	return mvm_emulate_wrmsr(vcpu);
-}
-
 /* SDM 28.2.3.2 table 28-7: bit 1 write, bit 2 instruction fetch. */
 static int vmx_handle_ept_violation(struct mvm_vcpu *vcpu)
 {
@@ -1425,43 +1362,42 @@ static int vmx_handle_ept_misconfig(struct mvm_vcpu *vcpu)
 	return mvm_handle_unknown_exit(vcpu, EXIT_REASON_EPT_MISCONFIG);
 }
 
-static int vmx_handle_xsetbv(struct mvm_vcpu *vcpu)
-{
-	return mvm_emulate_xsetbv(vcpu);
-}
-
+/*
+ * External interrupts and machine checks during VM entry were handed to
+ * the host's handlers in vmx_vcpu_run(): mvm_handle_host_event() re-enters.
+ */
 static int (*const vmx_exit_handlers[])(struct mvm_vcpu *vcpu) = {
 	[EXIT_REASON_EXCEPTION_NMI]		= vmx_handle_exception_nmi,
-	[EXIT_REASON_EXTERNAL_INTERRUPT]	= vmx_handle_external_interrupt,
-	[EXIT_REASON_TRIPLE_FAULT]		= vmx_handle_triple_fault,
-	[EXIT_REASON_CPUID]			= vmx_handle_cpuid,
-	[EXIT_REASON_HLT]			= vmx_handle_hlt,
-	[EXIT_REASON_VMCALL]			= vmx_handle_vmcall,
-	[EXIT_REASON_VMCLEAR]			= vmx_handle_vmx_insn,
-	[EXIT_REASON_VMLAUNCH]			= vmx_handle_vmx_insn,
-	[EXIT_REASON_VMPTRLD]			= vmx_handle_vmx_insn,
-	[EXIT_REASON_VMPTRST]			= vmx_handle_vmx_insn,
-	[EXIT_REASON_VMREAD]			= vmx_handle_vmx_insn,
-	[EXIT_REASON_VMRESUME]			= vmx_handle_vmx_insn,
-	[EXIT_REASON_VMWRITE]			= vmx_handle_vmx_insn,
-	[EXIT_REASON_VMOFF]			= vmx_handle_vmx_insn,
-	[EXIT_REASON_VMON]			= vmx_handle_vmx_insn,
-	[EXIT_REASON_INVEPT]			= vmx_handle_vmx_insn,
-	[EXIT_REASON_INVVPID]			= vmx_handle_vmx_insn,
+	[EXIT_REASON_EXTERNAL_INTERRUPT]	= mvm_handle_host_event,
+	[EXIT_REASON_TRIPLE_FAULT]		= mvm_handle_triple_fault,
+	[EXIT_REASON_CPUID]			= mvm_emulate_cpuid,
+	[EXIT_REASON_HLT]			= mvm_emulate_halt,
+	[EXIT_REASON_VMCALL]			= mvm_emulate_hypercall,
+	[EXIT_REASON_VMCLEAR]			= mvm_handle_ud,
+	[EXIT_REASON_VMLAUNCH]			= mvm_handle_ud,
+	[EXIT_REASON_VMPTRLD]			= mvm_handle_ud,
+	[EXIT_REASON_VMPTRST]			= mvm_handle_ud,
+	[EXIT_REASON_VMREAD]			= mvm_handle_ud,
+	[EXIT_REASON_VMRESUME]			= mvm_handle_ud,
+	[EXIT_REASON_VMWRITE]			= mvm_handle_ud,
+	[EXIT_REASON_VMOFF]			= mvm_handle_ud,
+	[EXIT_REASON_VMON]			= mvm_handle_ud,
+	[EXIT_REASON_INVEPT]			= mvm_handle_ud,
+	[EXIT_REASON_INVVPID]			= mvm_handle_ud,
 	[EXIT_REASON_CR_ACCESS]			= vmx_handle_cr,
 	[EXIT_REASON_DR_ACCESS]			= vmx_handle_dr,
-	[EXIT_REASON_INVD]			= vmx_handle_nop,
-	[EXIT_REASON_WBINVD]			= vmx_handle_nop,
-	[EXIT_REASON_MONITOR_INSTRUCTION]	= vmx_handle_nop,
-	[EXIT_REASON_MWAIT_INSTRUCTION]		= vmx_handle_nop,
-	[EXIT_REASON_RDPMC]			= vmx_handle_rdpmc,
-	[EXIT_REASON_MCE_DURING_VMENTRY]	= vmx_handle_mce_during_vmentry,
+	[EXIT_REASON_INVD]			= mvm_emulate_nop,
+	[EXIT_REASON_WBINVD]			= mvm_emulate_nop,
+	[EXIT_REASON_MONITOR_INSTRUCTION]	= mvm_emulate_nop,
+	[EXIT_REASON_MWAIT_INSTRUCTION]		= mvm_emulate_nop,
+	[EXIT_REASON_RDPMC]			= mvm_emulate_rdpmc,
+	[EXIT_REASON_MCE_DURING_VMENTRY]	= mvm_handle_host_event,
 	[EXIT_REASON_IO_INSTRUCTION]		= vmx_handle_io,
-	[EXIT_REASON_MSR_READ]			= vmx_handle_rdmsr,
-	[EXIT_REASON_MSR_WRITE]			= vmx_handle_wrmsr,
+	[EXIT_REASON_MSR_READ]			= mvm_emulate_rdmsr,
+	[EXIT_REASON_MSR_WRITE]			= mvm_emulate_wrmsr,
 	[EXIT_REASON_EPT_VIOLATION]		= vmx_handle_ept_violation,
 	[EXIT_REASON_EPT_MISCONFIG]		= vmx_handle_ept_misconfig,
-	[EXIT_REASON_XSETBV]			= vmx_handle_xsetbv,
+	[EXIT_REASON_XSETBV]			= mvm_emulate_xsetbv,
 };
 
 static int vmx_handle_exit(struct mvm_vcpu *vcpu)
