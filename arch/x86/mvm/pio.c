@@ -224,11 +224,12 @@ int mvm_decode_string_io(struct mvm_vcpu *vcpu, bool *rep, int *addr_size,
 }
 
 int mvm_handle_pio(struct mvm_vcpu *vcpu, u16 port, int size, bool in,
-		   bool string, bool rep, int addr_size, int seg)
+		   bool string)
 {
 	struct mvm_pio *pio = &vcpu->arch.pio;
 	u64 mask, count = 1, linear, index;
-	bool df;
+	int addr_size, seg;
+	bool df, rep;
 	u32 pf_error;
 	int r;
 
@@ -236,7 +237,7 @@ int mvm_handle_pio(struct mvm_vcpu *vcpu, u16 port, int size, bool in,
 	pio->size = size;
 	pio->in = in;
 	pio->string = string;
-	pio->rep = rep;
+	pio->rep = false;
 
 	if (!string) {
 		if (in) {
@@ -253,7 +254,12 @@ int mvm_handle_pio(struct mvm_vcpu *vcpu, u16 port, int size, bool in,
 
 	/* Decoding and copying reach guest memory: host code (L1TF). */
 	vcpu->arch.l1tf_flush_l1d = true;
-	/* Trust the instruction's own prefixes over the exit information. */
+	/*
+	 * REP, address size and segment from the instruction's own prefixes:
+	 * the exit information may lack them (SVM fills the segment only with
+	 * decode assists, QEMU's SVM leaves the address size out, VT-x gives
+	 * them only with VMX_BASIC bit 54).
+	 */
 	r = mvm_decode_string_io(vcpu, &rep, &addr_size, &seg);
 	if (r)
 		return r == -EFAULT ? 1 : 0;	/* #PF queued, or internal error */

@@ -269,11 +269,11 @@ void mvm_write_cr4(struct mvm_vcpu *vcpu, unsigned long val);
 
 /* pio.c */
 /*
- * A PIO instruction trapped.  For a string form, @addr_size (2, 4, 8) and
- * @seg (VCPU_SREG_*, the source segment of OUTS) describe its operand.
+ * A PIO instruction trapped: @size bytes (1, 2, 4) at @port, @in or out,
+ * @string for INS/OUTS (whose prefixes are decoded from the instruction).
  */
 int mvm_handle_pio(struct mvm_vcpu *vcpu, u16 port, int size, bool in,
-		   bool string, bool rep, int addr_size, int seg);
+		   bool string);
 /*
  * REP, address size and segment of the INS/OUTS at CS:RIP from its
  * prefixes: 0, -EFAULT with #PF queued, or -EINVAL with kvm_run filled

@@ -801,15 +801,10 @@ static int svm_handle_ioio(struct mvm_vcpu *vcpu)
 	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
 	u32 info = c->exit_info_1;
 	int size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
-	int asize = (info & SVM_IOIO_ASIZE_MASK) >> SVM_IOIO_ASIZE_SHIFT;
-	/* The OUTS segment (bits 12:10) is filled only with decode assists. */
-	int seg = boot_cpu_has(X86_FEATURE_DECODEASSISTS) ? (info >> 10) & 7 :
-		  VCPU_SREG_DS;
 
 	to_svm(vcpu)->next_rip = c->exit_info_2;
 	return mvm_handle_pio(vcpu, info >> 16, size, info & SVM_IOIO_TYPE_MASK,
-			      info & SVM_IOIO_STR_MASK, info & SVM_IOIO_REP_MASK,
-			      asize << 1, seg);
+			      info & SVM_IOIO_STR_MASK);
 }
 
 /* APM 15.25.6: EXITINFO1 is a #PF-style error code, EXITINFO2 the GPA. */

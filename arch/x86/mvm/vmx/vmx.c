@@ -94,7 +94,6 @@ static struct {
 	u32 pin, proc, proc2, exit, entry;
 	u64 ept_vpid_cap;
 	bool has_vpid;
-	bool ins_outs_info;	/* VMX_BASIC bit 54 */
 	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	/*
 	 * A machine check with CR4.MCE clear shuts the processor down: the
@@ -287,7 +286,6 @@ int vmx_probe(const char **why)
 	rdmsrl(MSR_IA32_VMX_BASIC, basic);
 	vmx_caps.revision = basic & 0x7fffffff;
 	true_ctls = basic & VMX_BASIC_TRUE_CTLS;
-	vmx_caps.ins_outs_info = basic & BIT_ULL(54);
 
 	/*
 	 * CR8 exiting: there is no TPR shadow, so a guest MOV to CR8 would
@@ -1311,29 +1309,13 @@ static int vmx_handle_cr(struct mvm_vcpu *vcpu)
 	return 1;
 }
 
-/* SDM 27.2.1 table 27-5; the address size and segment of INS/OUTS come
- * from the VM-exit instruction information (table 27-8). */
+/* SDM 27.2.1 table 27-5: size, direction, string, port. */
 static int vmx_handle_io(struct mvm_vcpu *vcpu)
 {
 	unsigned long qual = vmcs_read(EXIT_QUALIFICATION);
-	bool string = qual & 16;
-	int addr_size = 8, seg = VCPU_SREG_DS;
 
-	if (string) {
-		if (vmx_caps.ins_outs_info) {
-			u32 info = vmcs_read(VMX_INSTRUCTION_INFO);
-
-			addr_size = 2 << ((info >> 7) & 7);
-			seg = (info >> 15) & 7;
-		} else if (!(vmx_get_efer(vcpu) & EFER_LMA)) {
-			struct kvm_segment cs;
-
-			vmx_get_segment(vcpu, &cs, VCPU_SREG_CS);
-			addr_size = cs.db ? 4 : 2;
-		}
-	}
 	return mvm_handle_pio(vcpu, qual >> 16, (qual & 7) + 1, qual & 8,
-			      string, qual & 32, addr_size, seg);
+			      qual & 16);
 }
 
 /* SDM 27.2.1 table 27-4: MOV DR. */
