@@ -11,7 +11,8 @@
  *
  * Lock order (outermost first)
  * ----------------------------
- *   mvm_lock (global, VM list and hardware-enable count)
+ *   mvm_hw_lock (hw.c, global: the hardware-enable count; taken alone,
+ *                at VM creation and destruction)
  *     mvm->lock (vCPU creation)
  *       vcpu->mutex (one ioctl at a time on a vCPU, held across KVM_RUN)
  *         mvm->slots_lock (memslot updates)
@@ -61,7 +62,7 @@ struct mvm_memory_slot {
  * The VM's slot set, published with rcu_assign_pointer() under
  * mvm->slots_lock and read under srcu_read_lock(&mvm->srcu).
  * slots[] is sorted by base_gfn (they never overlap) so a lookup is a
- * binary search; id_to_index[] finds a slot by its id.
+ * binary search; a slot is found by its id with a linear scan.
  */
 struct mvm_memslots {
 	int nr;
@@ -71,7 +72,6 @@ struct mvm_memslots {
 struct mvm_vcpu;
 
 struct mvm {
-	struct list_head vm_list;	/* mvm_lock */
 	struct mm_struct *mm;		/* creator's mm, mmgrab()ed */
 	refcount_t users;		/* VM fd + one per vCPU fd */
 
@@ -111,7 +111,7 @@ struct mvm_vcpu {
 
 	int cpu;			/* physical CPU while loaded, else -1 */
 	struct preempt_notifier preempt_notifier; /* reloads on migration */
-	int mode;			/* MVM_*_GUEST_MODE, see mvm_vcpu_kick() */
+	int mode;			/* MVM_*_GUEST_MODE, see mvm_make_all_vcpus_request() */
 	unsigned long requests;		/* MVM_REQ_* bits, atomic bitops */
 
 	struct mvm_vcpu_stat stat;	/* vcpu->mutex */

@@ -11,8 +11,8 @@
  * Depth: the tables must have the depth the hardware walks, or a leaf is
  * read as a table pointer and a guest page as a page table.  The NPT walk
  * has the host's depth (5 levels when the host runs with CR4.LA57, APM
- * section 15.25), so svm.c sets npt_levels from pgtable_l5_enabled(); EPT's
- * depth is ours to set in the EPTP and vmx.c keeps 4.  A VM's tables map
+ * section 15.25: svm.c sets npt_host_depth); EPT's depth is ours to set in
+ * the EPTP and is 4.  A VM's tables map
  * gfns up to mmu.max_gfn, the smaller of what the levels index and the
  * host's MAXPHYADDR; memslot.c refuses slots beyond it (-EINVAL, as
  * kvm_arch_prepare_memory_region() does), so mvm_pt_index() never sees a
@@ -111,7 +111,7 @@ int mvm_mmu_init(struct mvm *mvm)
 	struct mvm_mmu *mmu = &mvm->arch.mmu;
 	unsigned int gpa_bits;
 
-	mmu->levels = mvm_x86_ops->npt_levels;
+	mmu->levels = mvm_x86_ops->npt_host_depth && pgtable_l5_enabled() ? 5 : 4;
 	if (WARN_ON_ONCE(mmu->levels < 4 || mmu->levels > MVM_MMU_MAX_LEVELS))
 		return -EIO;
 	gpa_bits = min_t(unsigned int, mvm_host_phys_bits(),
@@ -196,7 +196,6 @@ static u64 *mvm_mmu_walk_alloc(struct mvm_vcpu *vcpu, gfn_t gfn)
 			if (WARN_ON_ONCE(!vcpu->arch.mmu_page_cache_nr))
 				return NULL;
 			page = vcpu->arch.mmu_page_cache[--vcpu->arch.mmu_page_cache_nr];
-			mmu->nr_tables++;
 			WRITE_ONCE(*pte, __pa(page) | mvm_x86_ops->npt_table_bits);
 		}
 		table = mvm_pte_table(*pte);

@@ -66,7 +66,6 @@ struct mvm_mmu {
 	int levels;			/* 4 or 5: the depth the hardware walks */
 	gfn_t max_gfn;			/* highest gfn a slot may cover */
 	unsigned long nr_pinned;	/* mmu_lock; pages pinned by leaves */
-	unsigned long nr_tables;	/* mmu_lock; table pages allocated */
 	/*
 	 * Pages charged to mm->locked_vm (RLIMIT_MEMLOCK) but held by no
 	 * leaf: a fault takes one, an unpin gives one back.  Charged in
@@ -90,8 +89,7 @@ struct mvm_pio {
 	u16 port;
 	u8 size;			/* 1, 2 or 4 */
 	bool in;
-	bool string;
-	bool rep;
+	bool rep;			/* string: a REP prefix */
 	u8 addr_size;			/* string: 2, 4 or 8 */
 	u32 count;			/* iterations handed to userspace */
 	u64 linear;			/* string: guest linear address of data */
@@ -123,9 +121,6 @@ struct mvm_vcpu_arch {
 
 	u64 apic_base;
 	u64 misc_enable;
-	u64 tsc_offset;
-	u64 tsc_aux;
-	u64 smbase;
 	u64 xcr0;			/* guest XCR0, switched around entry */
 	u32 pkru;			/* guest PKRU, switched while CR4.PKE */
 	bool pkru_switched;		/* guest CR4.PKE: switch PKRU at entry */

@@ -236,7 +236,6 @@ int mvm_handle_pio(struct mvm_vcpu *vcpu, u16 port, int size, bool in,
 	pio->port = port;
 	pio->size = size;
 	pio->in = in;
-	pio->string = string;
 	pio->rep = false;
 
 	if (!string) {

@@ -192,21 +192,12 @@ void mvm_arch_free_vm(struct mvm *mvm)
 
 int mvm_arch_vm_init(struct mvm *mvm)
 {
-	int r;
-
 	mvm->arch.ibpb_id = atomic64_inc_return(&mvm_next_ibpb_id);
-	r = mvm_mmu_init(mvm);
-	if (r)
-		return r;
-	r = mvm_x86_ops->vm_init(mvm);
-	if (r)
-		mvm_mmu_destroy(mvm);
-	return r;
+	return mvm_mmu_init(mvm);
 }
 
 void mvm_arch_vm_destroy(struct mvm *mvm)
 {
-	mvm_x86_ops->vm_destroy(mvm);
 	mvm_mmu_destroy(mvm);
 }
 

@@ -26,9 +26,6 @@ struct mvm_x86_ops {
 	int (*hardware_enable)(void);
 	void (*hardware_disable)(void);
 
-	int (*vm_init)(struct mvm *mvm);
-	void (*vm_destroy)(struct mvm *mvm);
-
 	int (*vcpu_create)(struct mvm_vcpu *vcpu);
 	void (*vcpu_free)(struct mvm_vcpu *vcpu);
 	/* Architectural INIT/RESET state into the VMCS/VMCB. */
@@ -65,9 +62,6 @@ struct mvm_x86_ops {
 	int (*get_cpl)(struct mvm_vcpu *vcpu);
 	/* The guest's DR7 into the VMCS/VMCB (loaded at entry). */
 	void (*set_dr7)(struct mvm_vcpu *vcpu, unsigned long val);
-	/* Interrupt shadow (STI / MOV SS blocking) and its clearing. */
-	u32 (*get_interrupt_shadow)(struct mvm_vcpu *vcpu);
-	void (*set_interrupt_shadow)(struct mvm_vcpu *vcpu, u32 mask);
 
 	/*
 	 * MSRs whose state lives in the VMCS/VMCB.  Return 0, or 1 when the
@@ -90,12 +84,17 @@ struct mvm_x86_ops {
 	u64 npt_present_mask;		/* an entry is present if any is set */
 	u64 npt_leaf_ro_bits;		/* a present read-only 4K leaf */
 	u64 npt_leaf_writable_bit;	/* added for a writable leaf */
-	int npt_levels;			/* 4 or 5, set by the vendor's probe */
+	/*
+	 * The hardware walks the nested tables with the host's paging depth
+	 * (NPT: 5 levels under CR4.LA57, APM vol. 2 15.25), else with the 4
+	 * levels mvm chooses (EPT: the depth is in the EPTP).
+	 */
+	bool npt_host_depth;
 };
 
 extern const struct mvm_x86_ops *mvm_x86_ops;
-extern struct mvm_x86_ops svm_x86_ops;
-extern struct mvm_x86_ops vmx_x86_ops;
+extern const struct mvm_x86_ops svm_x86_ops;
+extern const struct mvm_x86_ops vmx_x86_ops;
 
 /* Vendor probing at module load: 0 if usable, else -ENODEV and *why set. */
 int svm_probe(const char **why);

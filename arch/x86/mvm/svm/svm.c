@@ -120,12 +120,6 @@ int svm_probe(const char **why)
 		return -ENODEV;
 	}
 	svm_host_cr4_mce = __read_cr4() & X86_CR4_MCE;
-	/*
-	 * The NPT walk has the host's depth, not a depth of our choosing
-	 * (APM vol. 2 section 15.25: the nested tables are walked in the host's
-	 * paging mode at VMRUN, 5-level when the host's CR4.LA57 is set).
-	 */
-	svm_x86_ops.npt_levels = pgtable_l5_enabled() ? 5 : 4;
 	svm_nr_asids = cpuid_ebx(SVM_CPUID_FUNC);
 	if (svm_nr_asids < 2) {
 		*why = "no guest ASIDs";
@@ -211,15 +205,6 @@ static void svm_hardware_disable(void)
 
 /* ------------------------------------------------------------------ */
 /* VM and vCPU                                                          */
-
-static int svm_vm_init(struct mvm *mvm)
-{
-	return 0;
-}
-
-static void svm_vm_destroy(struct mvm *mvm)
-{
-}
 
 static int svm_vcpu_create(struct mvm_vcpu *vcpu)
 {
@@ -578,11 +563,6 @@ static int svm_get_cpl(struct mvm_vcpu *vcpu)
 static void svm_set_dr7(struct mvm_vcpu *vcpu, unsigned long val)
 {
 	to_svm(vcpu)->vmcb->save.dr7 = val;
-}
-
-static u32 svm_get_interrupt_shadow(struct mvm_vcpu *vcpu)
-{
-	return to_svm(vcpu)->vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK;
 }
 
 static void svm_set_interrupt_shadow(struct mvm_vcpu *vcpu, u32 mask)
@@ -984,7 +964,7 @@ static int svm_handle_exit(struct mvm_vcpu *vcpu)
 	return mvm_handle_unknown_exit(vcpu, exit_code);
 }
 
-struct mvm_x86_ops svm_x86_ops = {
+const struct mvm_x86_ops svm_x86_ops = {
 	.name			= "svm",
 	.vm_size		= sizeof(struct mvm),
 	.vcpu_size		= sizeof(struct vcpu_svm),
@@ -992,8 +972,6 @@ struct mvm_x86_ops svm_x86_ops = {
 	.hardware_unsetup	= svm_hardware_unsetup,
 	.hardware_enable	= svm_hardware_enable,
 	.hardware_disable	= svm_hardware_disable,
-	.vm_init		= svm_vm_init,
-	.vm_destroy		= svm_vm_destroy,
 	.vcpu_create		= svm_vcpu_create,
 	.vcpu_free		= svm_vcpu_free,
 	.vcpu_reset		= svm_vcpu_reset,
@@ -1017,8 +995,6 @@ struct mvm_x86_ops svm_x86_ops = {
 	.set_efer		= svm_set_efer,
 	.get_cpl		= svm_get_cpl,
 	.set_dr7		= svm_set_dr7,
-	.get_interrupt_shadow	= svm_get_interrupt_shadow,
-	.set_interrupt_shadow	= svm_set_interrupt_shadow,
 	.get_msr		= svm_get_msr,
 	.set_msr		= svm_set_msr,
 	.skip_instruction	= svm_skip_instruction,
@@ -1030,4 +1006,10 @@ struct mvm_x86_ops svm_x86_ops = {
 	.npt_present_mask	= _PAGE_PRESENT,
 	.npt_leaf_ro_bits	= _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED,
 	.npt_leaf_writable_bit	= _PAGE_RW | _PAGE_DIRTY,
+	/*
+	 * The NPT walk has the host's depth, not a depth of our choosing
+	 * (APM vol. 2 section 15.25: the nested tables are walked in the host's
+	 * paging mode at VMRUN, 5-level when the host's CR4.LA57 is set).
+	 */
+	.npt_host_depth		= true,
 };

@@ -580,15 +580,6 @@ static void vmx_vcpu_put(struct mvm_vcpu *vcpu)
 /* ------------------------------------------------------------------ */
 /* VM and vCPU                                                          */
 
-static int vmx_vm_init(struct mvm *mvm)
-{
-	return 0;
-}
-
-static void vmx_vm_destroy(struct mvm *mvm)
-{
-}
-
 static int vmx_vcpu_create(struct mvm_vcpu *vcpu)
 {
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
@@ -970,12 +961,6 @@ static int vmx_get_cpl(struct mvm_vcpu *vcpu)
 static void vmx_set_dr7(struct mvm_vcpu *vcpu, unsigned long val)
 {
 	vmcs_write(GUEST_DR7, val);
-}
-
-static u32 vmx_get_interrupt_shadow(struct mvm_vcpu *vcpu)
-{
-	return vmcs_read(GUEST_INTERRUPTIBILITY_INFO) &
-	       (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
 }
 
 static void vmx_set_interrupt_shadow(struct mvm_vcpu *vcpu, u32 mask)
@@ -1405,7 +1390,7 @@ static int vmx_handle_exit(struct mvm_vcpu *vcpu)
 	return mvm_handle_unknown_exit(vcpu, reason);
 }
 
-struct mvm_x86_ops vmx_x86_ops = {
+const struct mvm_x86_ops vmx_x86_ops = {
 	.name			= "vmx",
 	.vm_size		= sizeof(struct mvm),
 	.vcpu_size		= sizeof(struct vcpu_vmx),
@@ -1413,8 +1398,6 @@ struct mvm_x86_ops vmx_x86_ops = {
 	.hardware_unsetup	= vmx_hardware_unsetup,
 	.hardware_enable	= vmx_hardware_enable,
 	.hardware_disable	= vmx_hardware_disable,
-	.vm_init		= vmx_vm_init,
-	.vm_destroy		= vmx_vm_destroy,
 	.vcpu_create		= vmx_vcpu_create,
 	.vcpu_free		= vmx_vcpu_free,
 	.vcpu_reset		= vmx_vcpu_reset,
@@ -1438,8 +1421,6 @@ struct mvm_x86_ops vmx_x86_ops = {
 	.set_efer		= vmx_set_efer,
 	.get_cpl		= vmx_get_cpl,
 	.set_dr7		= vmx_set_dr7,
-	.get_interrupt_shadow	= vmx_get_interrupt_shadow,
-	.set_interrupt_shadow	= vmx_set_interrupt_shadow,
 	.get_msr		= vmx_get_msr,
 	.set_msr		= vmx_set_msr,
 	.skip_instruction	= vmx_skip_instruction,
@@ -1458,5 +1439,4 @@ struct mvm_x86_ops vmx_x86_ops = {
 	 * Slots above 2^48 are refused even where MAXPHYADDR is 52 (see
 	 * mvm_mmu_init()); KVM would use a 5-level EPT there.
 	 */
-	.npt_levels		= 4,
 };
