@@ -100,12 +100,26 @@ static u64 mvm_canonical_address(u64 la)
 	return (u64)((s64)(la << 16) >> 16);
 }
 
+/* PAT entries must be valid memory types (SDM 11.12.2; APM 7.8.1). */
+static bool mvm_valid_pat(u64 pat)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 t = pat >> (i * 8);
+
+		if (t == 2 || t == 3 || t > 7)
+			return false;
+	}
+	return true;
+}
+
 static int mvm_set_msr(struct mvm_vcpu *vcpu, u32 index, u64 data, bool host)
 {
 	/*
-	 * Addresses in MSRs, checked here once for both vendors and for
-	 * guest (#GP) and host (KVM_SET_MSRS stops) writes alike, as KVM's
-	 * __kvm_set_msr() does.  A non-canonical base or SYSCALL target
+	 * Addresses in MSRs and the PAT's memory types, checked here once for
+	 * both vendors and for guest (#GP) and host (KVM_SET_MSRS stops)
+	 * writes alike, as KVM's __kvm_set_msr() does.  A non-canonical base or SYSCALL target
 	 * faults WRMSR (SDM vol. 2 WRMSR).  Stored anyway it would fail VM
 	 * entry (FS/GS base, SDM 26.3.1.2) or fault the host's WRMSR that
 	 * loads it (VT-x switches LSTAR, CSTAR, KERNEL_GS_BASE by hand).
@@ -127,6 +141,10 @@ static int mvm_set_msr(struct mvm_vcpu *vcpu, u32 index, u64 data, bool host)
 		 * make it canonical: VM entry requires that (SDM 26.3.1.1).
 		 */
 		data = mvm_canonical_address(data);
+		break;
+	case MSR_IA32_CR_PAT:
+		if (!mvm_valid_pat(data))
+			return 1;
 		break;
 	}
 

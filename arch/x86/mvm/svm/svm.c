@@ -573,20 +573,6 @@ static void svm_set_interrupt_shadow(struct mvm_vcpu *vcpu, u32 mask)
 		       (mask ? SVM_INTERRUPT_SHADOW_MASK : 0);
 }
 
-/* PAT entries must be valid memory types (SDM 11.12.2; APM 7.8.1). */
-static bool svm_valid_pat(u64 pat)
-{
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 t = (pat >> (i * 8)) & 0xff;
-
-		if (t != 0 && t != 1 && t != 4 && t != 5 && t != 6 && t != 7)
-			return false;
-	}
-	return true;
-}
-
 static int svm_get_msr(struct mvm_vcpu *vcpu, u32 index, u64 *data)
 {
 	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
@@ -628,11 +614,7 @@ static int svm_set_msr(struct mvm_vcpu *vcpu, u32 index, u64 data,
 	case MSR_IA32_SYSENTER_CS:	vmcb->save.sysenter_cs = data; break;
 	case MSR_IA32_SYSENTER_ESP:	vmcb->save.sysenter_esp = data; break;
 	case MSR_IA32_SYSENTER_EIP:	vmcb->save.sysenter_eip = data; break;
-	case MSR_IA32_CR_PAT:
-		if (!svm_valid_pat(data))
-			return 1;
-		vmcb->save.g_pat = data;
-		break;
+	case MSR_IA32_CR_PAT:		vmcb->save.g_pat = data; break;
 	case MSR_IA32_TSC:
 		vmcb->control.tsc_offset = data - rdtsc();
 		break;

@@ -983,19 +983,6 @@ static int vmx_switched_msr_index(u32 index)
 	return -1;
 }
 
-static bool vmx_valid_pat(u64 pat)
-{
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 t = pat >> (i * 8);
-
-		if (t == 2 || t == 3 || t > 7)
-			return false;
-	}
-	return true;
-}
-
 static int vmx_get_msr(struct mvm_vcpu *vcpu, u32 index, u64 *data)
 {
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
@@ -1043,11 +1030,7 @@ static int vmx_set_msr(struct mvm_vcpu *vcpu, u32 index, u64 data,
 	case MSR_IA32_SYSENTER_CS:	vmcs_write(GUEST_SYSENTER_CS, data); break;
 	case MSR_IA32_SYSENTER_ESP:	vmcs_write(GUEST_SYSENTER_ESP, data); break;
 	case MSR_IA32_SYSENTER_EIP:	vmcs_write(GUEST_SYSENTER_EIP, data); break;
-	case MSR_IA32_CR_PAT:
-		if (!vmx_valid_pat(data))
-			return 1;
-		vmcs_write(GUEST_IA32_PAT, data);
-		break;
+	case MSR_IA32_CR_PAT:		vmcs_write(GUEST_IA32_PAT, data); break;
 	case MSR_IA32_TSC:
 		vmcs_write(TSC_OFFSET, data - rdtsc());
 		break;
