@@ -72,6 +72,9 @@ static int mvm_get_msr(struct mvm_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_EFER:
 		*data = mvm_x86_ops->get_efer(vcpu);
 		return 0;
+	case MSR_IA32_TSC:
+		*data = rdtsc() + mvm_x86_ops->get_tsc_offset(vcpu);
+		return 0;
 	case MSR_IA32_APICBASE:
 		*data = vcpu->arch.apic_base;
 		return 0;
@@ -151,6 +154,9 @@ static int mvm_set_msr(struct mvm_vcpu *vcpu, u32 index, u64 data, bool host)
 	switch (index) {
 	case MSR_EFER:
 		return mvm_set_efer(vcpu, data, host);
+	case MSR_IA32_TSC:
+		mvm_x86_ops->set_tsc_offset(vcpu, data - rdtsc());
+		return 0;
 	case MSR_IA32_APICBASE:
 		if (!mvm_valid_apic_base(data))
 			return 1;

@@ -70,6 +70,9 @@ struct mvm_x86_ops {
 	int (*get_msr)(struct mvm_vcpu *vcpu, u32 index, u64 *data);
 	int (*set_msr)(struct mvm_vcpu *vcpu, u32 index, u64 data,
 		       bool host_initiated);
+	/* What the hardware adds to the host's TSC while the guest runs. */
+	u64 (*get_tsc_offset)(struct mvm_vcpu *vcpu);
+	void (*set_tsc_offset)(struct mvm_vcpu *vcpu, u64 offset);
 
 	/* Advance RIP past the instruction that caused the current exit. */
 	void (*skip_instruction)(struct mvm_vcpu *vcpu);

@@ -589,9 +589,6 @@ static int svm_get_msr(struct mvm_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_IA32_SYSENTER_ESP:	*data = vmcb->save.sysenter_esp; break;
 	case MSR_IA32_SYSENTER_EIP:	*data = vmcb->save.sysenter_eip; break;
 	case MSR_IA32_CR_PAT:		*data = vmcb->save.g_pat; break;
-	case MSR_IA32_TSC:
-		*data = rdtsc() + vmcb->control.tsc_offset;
-		break;
 	default:
 		return 1;
 	}
@@ -615,13 +612,20 @@ static int svm_set_msr(struct mvm_vcpu *vcpu, u32 index, u64 data,
 	case MSR_IA32_SYSENTER_ESP:	vmcb->save.sysenter_esp = data; break;
 	case MSR_IA32_SYSENTER_EIP:	vmcb->save.sysenter_eip = data; break;
 	case MSR_IA32_CR_PAT:		vmcb->save.g_pat = data; break;
-	case MSR_IA32_TSC:
-		vmcb->control.tsc_offset = data - rdtsc();
-		break;
 	default:
 		return 1;
 	}
 	return 0;
+}
+
+static u64 svm_get_tsc_offset(struct mvm_vcpu *vcpu)
+{
+	return to_svm(vcpu)->vmcb->control.tsc_offset;
+}
+
+static void svm_set_tsc_offset(struct mvm_vcpu *vcpu, u64 offset)
+{
+	to_svm(vcpu)->vmcb->control.tsc_offset = offset;
 }
 
 static void svm_skip_instruction(struct mvm_vcpu *vcpu)
@@ -979,6 +983,8 @@ const struct mvm_x86_ops svm_x86_ops = {
 	.set_dr7		= svm_set_dr7,
 	.get_msr		= svm_get_msr,
 	.set_msr		= svm_set_msr,
+	.get_tsc_offset		= svm_get_tsc_offset,
+	.set_tsc_offset		= svm_set_tsc_offset,
 	.skip_instruction	= svm_skip_instruction,
 	.inject_exception	= svm_inject_exception,
 	.dump_state		= svm_dump_state,

@@ -1002,9 +1002,6 @@ static int vmx_get_msr(struct mvm_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_IA32_SYSENTER_ESP:	*data = vmcs_read(GUEST_SYSENTER_ESP); break;
 	case MSR_IA32_SYSENTER_EIP:	*data = vmcs_read(GUEST_SYSENTER_EIP); break;
 	case MSR_IA32_CR_PAT:		*data = vmcs_read(GUEST_IA32_PAT); break;
-	case MSR_IA32_TSC:
-		*data = rdtsc() + vmcs_read(TSC_OFFSET);
-		break;
 	default:
 		return 1;
 	}
@@ -1031,13 +1028,20 @@ static int vmx_set_msr(struct mvm_vcpu *vcpu, u32 index, u64 data,
 	case MSR_IA32_SYSENTER_ESP:	vmcs_write(GUEST_SYSENTER_ESP, data); break;
 	case MSR_IA32_SYSENTER_EIP:	vmcs_write(GUEST_SYSENTER_EIP, data); break;
 	case MSR_IA32_CR_PAT:		vmcs_write(GUEST_IA32_PAT, data); break;
-	case MSR_IA32_TSC:
-		vmcs_write(TSC_OFFSET, data - rdtsc());
-		break;
 	default:
 		return 1;
 	}
 	return 0;
+}
+
+static u64 vmx_get_tsc_offset(struct mvm_vcpu *vcpu)
+{
+	return vmcs_read(TSC_OFFSET);
+}
+
+static void vmx_set_tsc_offset(struct mvm_vcpu *vcpu, u64 offset)
+{
+	vmcs_write(TSC_OFFSET, offset);
 }
 
 static void vmx_skip_instruction(struct mvm_vcpu *vcpu)
@@ -1406,6 +1410,8 @@ const struct mvm_x86_ops vmx_x86_ops = {
 	.set_dr7		= vmx_set_dr7,
 	.get_msr		= vmx_get_msr,
 	.set_msr		= vmx_set_msr,
+	.get_tsc_offset		= vmx_get_tsc_offset,
+	.set_tsc_offset		= vmx_set_tsc_offset,
 	.skip_instruction	= vmx_skip_instruction,
 	.inject_exception	= vmx_inject_exception,
 	.dump_state		= vmx_dump_state,
