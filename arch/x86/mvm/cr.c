@@ -85,6 +85,47 @@ static u64 mvm_cr4_guest_reserved_bits(struct mvm_vcpu *vcpu)
 	return rsvd;
 }
 
+/*
+ * Every CR0 write from mvm: turning paging on with EFER.LME set activates
+ * long mode, turning it off leaves it (SDM vol. 3A 9.8.5, APM vol. 2
+ * 14.6.1).  The hardware does this for the guest's own unintercepted
+ * writes; the vendor's set_efer encodes LMA (VT-x: the IA-32e mode guest
+ * entry control).
+ */
+void mvm_set_cr0(struct mvm_vcpu *vcpu, unsigned long val)
+{
+	const struct mvm_x86_ops *ops = mvm_x86_ops;
+	unsigned long old = ops->get_cr(vcpu, 0);
+	u64 efer = ops->get_efer(vcpu);
+
+	if (efer & EFER_LME) {
+		if (!(old & X86_CR0_PG) && (val & X86_CR0_PG))
+			ops->set_efer(vcpu, efer | EFER_LMA);
+		else if ((old & X86_CR0_PG) && !(val & X86_CR0_PG))
+			ops->set_efer(vcpu, efer & ~EFER_LMA);
+	}
+	ops->set_cr(vcpu, 0, val);
+}
+
+/*
+ * MOV to CR0, intercepted (VT-x) when it touches a bit the host owns.
+ * SDM vol. 3A 2.5 and 9.8.5: what makes it raise #GP.
+ */
+int mvm_emulate_set_cr0(struct mvm_vcpu *vcpu, unsigned long val)
+{
+	if (((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
+	    ((val & X86_CR0_NW) && !(val & X86_CR0_CD)) ||
+	    ((val & X86_CR0_PG) && (mvm_x86_ops->get_efer(vcpu) & EFER_LME) &&
+	     !(mvm_x86_ops->get_cr(vcpu, 4) & X86_CR4_PAE)) ||
+	    (val >> 32)) {
+		mvm_inject_gp(vcpu, 0);
+		return 1;
+	}
+	mvm_set_cr0(vcpu, val);
+	mvm_x86_ops->skip_instruction(vcpu);
+	return 1;
+}
+
 void mvm_write_cr4(struct mvm_vcpu *vcpu, unsigned long val)
 {
 	mvm_x86_ops->set_cr(vcpu, 4, val);

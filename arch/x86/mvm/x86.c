@@ -519,7 +519,7 @@ static int mvm_set_sregs(struct mvm_vcpu *vcpu, const struct kvm_sregs *sregs)
 	ops->set_cr(vcpu, 2, sregs->cr2);
 	ops->set_cr(vcpu, 3, sregs->cr3);
 	ops->set_efer(vcpu, sregs->efer);
-	ops->set_cr(vcpu, 0, sregs->cr0);
+	mvm_set_cr0(vcpu, sregs->cr0);
 	mvm_write_cr4(vcpu, sregs->cr4);
 
 	ops->set_segment(vcpu, &sregs->cs, VCPU_SREG_CS);

@@ -263,7 +263,10 @@ u64 mvm_cr4_reserved_bits(void);
 int mvm_reflect_db(struct mvm_vcpu *vcpu, unsigned long dr6);
 /* MOV to/from DR@dr with GPR @gpr (@to_dr: the guest writes DR@dr). */
 int mvm_emulate_mov_dr(struct mvm_vcpu *vcpu, int dr, int gpr, bool to_dr);
-/* MOV to CR4 / CR8 from the guest, and MOV from CR8. */
+/* Every CR0 write goes through here (EFER.LMA follows CR0.PG). */
+void mvm_set_cr0(struct mvm_vcpu *vcpu, unsigned long val);
+/* MOV to CR0 / CR4 / CR8 from the guest. */
+int mvm_emulate_set_cr0(struct mvm_vcpu *vcpu, unsigned long val);
 int mvm_emulate_set_cr4(struct mvm_vcpu *vcpu, unsigned long val);
 int mvm_emulate_set_cr8(struct mvm_vcpu *vcpu, unsigned long val);
 /* Every CR4 write goes through here (PKRU switching follows CR4.PKE). */

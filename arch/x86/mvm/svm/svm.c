@@ -518,17 +518,7 @@ static void svm_set_cr(struct mvm_vcpu *vcpu, int cr, unsigned long val)
 
 	switch (cr) {
 	case 0:
-		/*
-		 * A write from the host that turns paging on or off with
-		 * EFER.LME set does what the processor does for the guest:
-		 * activate or leave long mode (APM 14.6.1).
-		 */
-		if (s->efer & EFER_LME) {
-			if (!(s->cr0 & X86_CR0_PG) && (val & X86_CR0_PG))
-				s->efer |= EFER_LMA;
-			if ((s->cr0 & X86_CR0_PG) && !(val & X86_CR0_PG))
-				s->efer &= ~EFER_LMA;
-		}
+		/* EFER.LMA was updated first (mvm_set_cr0()). */
 		s->cr0 = val;
 		break;
 	case 2:

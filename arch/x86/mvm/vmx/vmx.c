@@ -913,19 +913,9 @@ static unsigned long vmx_get_cr(struct mvm_vcpu *vcpu, int cr)
 
 static void vmx_set_cr(struct mvm_vcpu *vcpu, int cr, unsigned long val)
 {
-	u64 efer;
-
 	switch (cr) {
 	case 0:
-		/* Entering or leaving long mode with EFER.LME (SDM 9.8.5). */
-		efer = vmx_get_efer(vcpu);
-		if (efer & EFER_LME) {
-			if (val & X86_CR0_PG)
-				efer |= EFER_LMA;
-			else
-				efer &= ~EFER_LMA;
-			vmx_set_efer(vcpu, efer);
-		}
+		/* EFER.LMA was updated first (mvm_set_cr0()). */
 		vmcs_write(CR0_READ_SHADOW, val);
 		vmcs_write(GUEST_CR0, val | X86_CR0_NE);
 		vmx_load_pdptrs(vcpu);
@@ -1244,7 +1234,6 @@ static int vmx_handle_cr(struct mvm_vcpu *vcpu)
 	unsigned long qual = vmcs_read(EXIT_QUALIFICATION);
 	int cr = qual & 15, type = (qual >> 4) & 3, reg = (qual >> 8) & 15;
 	unsigned long val;
-	u64 efer;
 
 	if (type == 1 && cr == 8) {
 		/* MOV from CR8 (CR8-store exiting). */
@@ -1255,21 +1244,10 @@ static int vmx_handle_cr(struct mvm_vcpu *vcpu)
 	if (type != 0)
 		return mvm_handle_unknown_exit(vcpu, EXIT_REASON_CR_ACCESS);
 	val = mvm_register_read(vcpu, reg);
-	efer = vmx_get_efer(vcpu);
 
 	switch (cr) {
 	case 0:
-		/* SDM 2.5 and 9.8.5: what makes MOV to CR0 raise #GP. */
-		if (((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
-		    ((val & X86_CR0_NW) && !(val & X86_CR0_CD)) ||
-		    ((val & X86_CR0_PG) && (efer & EFER_LME) &&
-		     !(vmx_get_cr(vcpu, 4) & X86_CR4_PAE)) ||
-		    (val >> 32)) {
-			mvm_inject_gp(vcpu, 0);
-			return 1;
-		}
-		vmx_set_cr(vcpu, 0, val);
-		break;
+		return mvm_emulate_set_cr0(vcpu, val);
 	case 4:
 		return mvm_emulate_set_cr4(vcpu, val);
 	case 8:
@@ -1277,8 +1255,6 @@ static int vmx_handle_cr(struct mvm_vcpu *vcpu)
 	default:
 		return mvm_handle_unknown_exit(vcpu, EXIT_REASON_CR_ACCESS);
 	}
-	vmx_skip_instruction(vcpu);
-	return 1;
 }
 
 /* SDM 27.2.1 table 27-5: size, direction, string, port. */
