@@ -187,6 +187,8 @@ static u64 *mvm_mmu_walk_alloc(struct mvm_vcpu *vcpu, gfn_t gfn)
 	u64 *table = mmu->root;
 	int level;
 
+	lockdep_assert_held(&vcpu->mvm->mmu_lock);
+
 	for (level = mmu->levels; level > 1; level--) {
 		u64 *pte = &table[mvm_pt_index(gfn, level)];
 
@@ -297,6 +299,8 @@ static bool mvm_mmu_zap_table(struct mvm *mvm, u64 *table, int level,
 {
 	gfn_t span = 1ULL << (9 * (level - 1));
 	unsigned int i = 0;
+
+	lockdep_assert_held(&mvm->mmu_lock);
 
 	if (zap->start > base)
 		i = (zap->start - base) / span;

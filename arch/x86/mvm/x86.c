@@ -756,6 +756,7 @@ int mvm_arch_vcpu_run(struct mvm_vcpu *vcpu)
 	struct kvm_run *run = vcpu->run;
 	int r;
 
+	lockdep_assert_held(&vcpu->mutex);
 	mvm_vcpu_load(vcpu);
 	fpu_swap_kvm_fpstate(&vcpu->arch.guest_fpu, true);
 	run->flags = 0;

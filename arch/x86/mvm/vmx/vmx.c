@@ -104,9 +104,13 @@ static struct {
 
 static DEFINE_PER_CPU(struct vmcs_hdr *, vmxon_region);
 static DEFINE_PER_CPU(struct vmcs_hdr *, current_vmcs);
+/*
+ * loaded_vmcss (changed on its CPU with IRQs off) and vpid_lock are leaf
+ * locks: see "Lock order" in Documentation/virt/mvm/design.rst.
+ */
 static DEFINE_PER_CPU(struct list_head, loaded_vmcss);
 static DEFINE_SPINLOCK(vpid_lock);
-static unsigned long *vpid_bitmap;	/* 65536 bits, bit 0 = host */
+static unsigned long *vpid_bitmap;	/* vpid_lock; 65536 bits, bit 0 = host */
 static void *vmx_msr_bitmap;		/* all ones: every MSR intercepted */
 
 /*
@@ -443,8 +447,10 @@ static int vmx_hardware_enable(void)
 	return 0;
 }
 
+/* On the VMCS's CPU, IRQs off: loaded_vmcss is per-CPU (design.rst). */
 static void vmx_clear_loaded(struct vcpu_vmx *vmx)
 {
+	lockdep_assert_irqs_disabled();
 	vmcs_clear(vmx->vmcs);
 	if (this_cpu_read(current_vmcs) == vmx->vmcs)
 		this_cpu_write(current_vmcs, NULL);
