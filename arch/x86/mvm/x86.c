@@ -307,12 +307,37 @@ struct mvm_vcpu *mvm_arch_alloc_vcpu(void)
 	return kzalloc(mvm_x86_ops->vcpu_size, GFP_KERNEL_ACCOUNT);
 }
 
+/*
+ * The RESET values of the registers that live in the VMCS/VMCB (SDM vol.
+ * 3A 10.1.1 table 10-1, APM vol. 2 14.1.3), written through the vendor
+ * ops after the vendor's vcpu_reset set up its VMCS/VMCB.  The segment
+ * registers stay with the vendors: each encodes their hidden attributes
+ * its own way, and KVM reports a different TR type on each.
+ */
+void mvm_set_reset_registers(struct mvm_vcpu *vcpu)
+{
+	const struct mvm_x86_ops *ops = mvm_x86_ops;
+	struct desc_ptr dt = { .size = 0xffff, .address = 0 };
+
+	ops->set_efer(vcpu, 0);
+	ops->set_cr(vcpu, 0, X86_CR0_NW | X86_CR0_CD | X86_CR0_ET);
+	ops->set_cr(vcpu, 3, 0);
+	mvm_write_cr4(vcpu, 0);
+	ops->set_gdt(vcpu, &dt);
+	ops->set_idt(vcpu, &dt);
+	ops->set_rflags(vcpu, X86_EFLAGS_FIXED);
+	ops->set_dr7(vcpu, MVM_DR7_FIXED_1);
+	ops->set_msr(vcpu, MSR_IA32_CR_PAT, MVM_PAT_RESET, true);
+	ops->set_tsc_offset(vcpu, 0);
+}
+
 /* Architectural RESET, as KVM's kvm_vcpu_reset() leaves it (no APIC). */
 static void mvm_vcpu_reset(struct mvm_vcpu *vcpu)
 {
 	struct mvm_vcpu_arch *arch = &vcpu->arch;
 
 	mvm_x86_ops->vcpu_reset(vcpu);
+	mvm_set_reset_registers(vcpu);
 
 	memset(arch->regs, 0, sizeof(arch->regs));
 	/* RDX holds the processor signature (CPUID.1:EAX); KVM uses 0x600. */
@@ -330,7 +355,7 @@ static void mvm_vcpu_reset(struct mvm_vcpu *vcpu)
 	arch->cr8 = 0;
 	memset(arch->db, 0, sizeof(arch->db));
 	arch->dr6 = MVM_DR6_FIXED_1;
-	arch->dr7 = MVM_DR7_FIXED_1;	/* the vendor reset wrote it too */
+	arch->dr7 = MVM_DR7_FIXED_1;	/* and in the VMCS/VMCB, above */
 	arch->exception_pending = false;
 	arch->complete_userspace_io = NULL;
 }

@@ -28,7 +28,11 @@ struct mvm_x86_ops {
 
 	int (*vcpu_create)(struct mvm_vcpu *vcpu);
 	void (*vcpu_free)(struct mvm_vcpu *vcpu);
-	/* Architectural INIT/RESET state into the VMCS/VMCB. */
+	/*
+	 * Set the VMCS/VMCB up for RESET: controls, host state, and the
+	 * segment registers in the vendor's encoding.  The other architectural
+	 * values follow through the ops below (mvm_set_reset_registers()).
+	 */
 	void (*vcpu_reset)(struct mvm_vcpu *vcpu);
 	/* Bind to / release the current physical CPU (preemption off). */
 	void (*vcpu_load)(struct mvm_vcpu *vcpu, int cpu);
@@ -159,6 +163,10 @@ static inline void mvm_host_machine_check(void)
  * x86.c: vendor selection, vCPU lifecycle, state ioctls, the run loop.
  */
 extern u64 mvm_supported_xcr0;	/* XCR0 bits a guest may enable */
+/* IA32_PAT at RESET (SDM vol. 3A 11.12.4). */
+#define MVM_PAT_RESET		0x0007040600070406ULL
+/* RESET values of CRs, EFER, GDTR/IDTR, RFLAGS, DR7, PAT, TSC offset. */
+void mvm_set_reset_registers(struct mvm_vcpu *vcpu);
 
 static inline void mvm_queue_exception(struct mvm_vcpu *vcpu, u8 vector,
 				       bool has_error_code, u32 error_code)

@@ -313,18 +313,10 @@ static void svm_vcpu_reset(struct mvm_vcpu *vcpu)
 	s->cs.base = 0xffff0000;
 	svm_init_sys_seg(&s->ldtr, 2);		/* LDT */
 	svm_init_sys_seg(&s->tr, 3);		/* busy 16-bit TSS */
-	s->gdtr.limit = 0xffff;
-	s->idtr.limit = 0xffff;
 
-	s->efer = EFER_SVME;		/* VMRUN requires it; hidden from the guest */
-	s->cr0 = X86_CR0_NW | X86_CR0_CD | X86_CR0_ET;
-	s->cr4 = svm_host_cr4_mce;
-	svm->guest_cr4 = 0;
+	/* CRs, EFER (with SVME), RFLAGS, DR7, PAT: mvm_set_reset_registers(). */
 	s->dr6 = SVM_DR6_CLEAN;
-	s->dr7 = 0x400;
-	s->rflags = X86_EFLAGS_FIXED;
 	s->rip = 0xfff0;
-	s->g_pat = 0x0007040600070406ULL;	/* the architectural PAT */
 
 	svm->asid_cpu = -1;
 	svm->next_rip = 0;
@@ -777,6 +769,7 @@ static int svm_handle_shutdown(struct mvm_vcpu *vcpu)
 {
 	/* The VMCB is undefined after a shutdown (APM 15.11): start over. */
 	svm_vcpu_reset(vcpu);
+	mvm_set_reset_registers(vcpu);
 	return mvm_handle_triple_fault(vcpu);
 }
 

@@ -657,7 +657,6 @@ static void vmx_vcpu_reset(struct mvm_vcpu *vcpu)
 	if (vmx->vpid)
 		vmcs_write(VIRTUAL_PROCESSOR_ID, vmx->vpid);
 	vmcs_write(VMCS_LINK_POINTER, -1ULL);
-	vmcs_write(TSC_OFFSET, 0);
 	vmcs_write(VM_EXIT_MSR_STORE_COUNT, 0);
 	vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
 	vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
@@ -709,21 +708,9 @@ static void vmx_vcpu_reset(struct mvm_vcpu *vcpu)
 			 GUEST_TR_AR_BYTES, 0, 0x8b);
 	vmx_set_seg_regs(GUEST_LDTR_SELECTOR, GUEST_LDTR_BASE, GUEST_LDTR_LIMIT,
 			 GUEST_LDTR_AR_BYTES, 0, 0x82);
-	vmcs_write(GUEST_GDTR_BASE, 0);
-	vmcs_write(GUEST_GDTR_LIMIT, 0xffff);
-	vmcs_write(GUEST_IDTR_BASE, 0);
-	vmcs_write(GUEST_IDTR_LIMIT, 0xffff);
 
-	vmcs_write(GUEST_CR0, (X86_CR0_NW | X86_CR0_CD | X86_CR0_ET) | X86_CR0_NE);
-	vmcs_write(CR0_READ_SHADOW, X86_CR0_NW | X86_CR0_CD | X86_CR0_ET);
-	vmcs_write(GUEST_CR3, 0);
-	vmcs_write(GUEST_CR4, X86_CR4_VMXE | vmx_caps.host_cr4_mce);
-	vmcs_write(CR4_READ_SHADOW, 0);
-	vmcs_write(GUEST_IA32_EFER, 0);
-	vmcs_write(GUEST_IA32_PAT, 0x0007040600070406ULL);
-	vmcs_write(GUEST_DR7, 0x400);
+	/* CRs, EFER, GDTR/IDTR, RFLAGS, DR7, PAT, TSC offset: mvm_set_reset_registers(). */
 	vmcs_write(GUEST_IA32_DEBUGCTL, 0);
-	vmcs_write(GUEST_RFLAGS, X86_EFLAGS_FIXED);
 	vmcs_write(GUEST_RIP, 0xfff0);
 	vmcs_write(GUEST_RSP, 0);
 	vmcs_write(GUEST_SYSENTER_CS, 0);
