@@ -9,14 +9,18 @@
  * their VM, when the last reference goes, so the fds may be closed in any
  * order.  Every open fd also pins the module (file_operations.owner).
  *
- * Lock order (outermost first)
- * ----------------------------
- *   mvm_lock (global, VM list and hardware-enable count)
- *     mvm->lock (vCPU creation)
- *       vcpu->mutex (one ioctl at a time on a vCPU, held across KVM_RUN)
- *         mvm->slots_lock (memslot updates)
- *           mvm->srcu (read side: memslot lookups on the fault path)
- *             mvm->mmu_lock (spinlock: the nested page tables)
+ * Locks: the order, and the leaf locks of the backends, are written once,
+ * in Documentation/virt/mvm/design.rst ("Lock order").
+ *
+ * Field annotations (here and in arch/x86/mvm/mvm_arch.h), after bhyve:
+ *   C  const after creation (set before the object is published)
+ *   L  mvm->lock
+ *   M  vcpu->mutex
+ *   S  written under mvm->slots_lock, read under mvm->srcu
+ *   P  mvm->mmu_lock
+ *   A  atomic: an atomic type, bitops, or READ_ONCE/WRITE_ONCE with the
+ *      ordering described at the use
+ *   T  the vCPU's thread holding vcpu->mutex, with preemption off
  */
 #ifndef __LINUX_MVM_HOST_H
 #define __LINUX_MVM_HOST_H
@@ -61,7 +65,7 @@ struct mvm_memory_slot {
  * The VM's slot set, published with rcu_assign_pointer() under
  * mvm->slots_lock and read under srcu_read_lock(&mvm->srcu).
  * slots[] is sorted by base_gfn (they never overlap) so a lookup is a
- * binary search; id_to_index[] finds a slot by its id.
+ * binary search; a slot is found by its id with a linear scan.
  */
 struct mvm_memslots {
 	int nr;
@@ -71,17 +75,16 @@ struct mvm_memslots {
 struct mvm_vcpu;
 
 struct mvm {
-	struct list_head vm_list;	/* mvm_lock */
-	struct mm_struct *mm;		/* creator's mm, mmgrab()ed */
-	refcount_t users;		/* VM fd + one per vCPU fd */
+	struct mm_struct *mm;		/* C: creator's mm, mmgrab()ed */
+	refcount_t users;		/* A: VM fd + one per vCPU fd */
 
 	struct mutex lock;		/* vCPU creation */
-	int created_vcpus;		/* lock */
-	atomic_t online_vcpus;		/* vcpus[0..online-1] are valid */
-	struct mvm_vcpu *vcpus[MVM_MAX_VCPUS]; /* lock; readers use online_vcpus */
+	int created_vcpus;		/* L */
+	atomic_t online_vcpus;		/* A: vcpus[0..online-1] are valid */
+	struct mvm_vcpu *vcpus[MVM_MAX_VCPUS]; /* L; readers use online_vcpus */
 
 	struct mutex slots_lock;	/* serializes memslot updates */
-	struct mvm_memslots __rcu *memslots; /* srcu */
+	struct mvm_memslots __rcu *memslots; /* S */
 	struct srcu_struct srcu;
 	spinlock_t mmu_lock;		/* the nested page tables */
 
@@ -101,21 +104,23 @@ struct mvm_vcpu_stat {
 };
 
 struct mvm_vcpu {
-	struct mvm *mvm;
-	u32 vcpu_id;			/* userspace's id (APIC id) */
-	int vcpu_idx;			/* index in mvm->vcpus[] */
+	struct mvm *mvm;		/* C */
+	u32 vcpu_id;			/* C: userspace's id (APIC id) */
+	int vcpu_idx;			/* C: index in mvm->vcpus[] */
 
 	struct mutex mutex;		/* one ioctl at a time, held in KVM_RUN */
-	struct kvm_run *run;		/* page 0 of the vCPU mmap */
-	void *pio_data;			/* page 1 of the vCPU mmap */
+	struct kvm_run *run;		/* C: page 0 of the vCPU mmap */
+	void *pio_data;			/* C: page 1 of the vCPU mmap */
 
-	int cpu;			/* physical CPU while loaded, else -1 */
-	struct preempt_notifier preempt_notifier; /* reloads on migration */
-	int mode;			/* MVM_*_GUEST_MODE, see mvm_vcpu_kick() */
-	unsigned long requests;		/* MVM_REQ_* bits, atomic bitops */
+	/* T to write, A to read: physical CPU while loaded, else -1. */
+	int cpu;
+	struct preempt_notifier preempt_notifier; /* M: reloads on migration */
+	/* T to write, A to read: see mvm_make_all_vcpus_request(). */
+	int mode;			/* MVM_*_GUEST_MODE */
+	unsigned long requests;		/* A: MVM_REQ_* bits, bitops */
 
-	struct mvm_vcpu_stat stat;	/* vcpu->mutex */
-	struct mvm_vcpu_arch arch;
+	struct mvm_vcpu_stat stat;	/* M */
+	struct mvm_vcpu_arch arch;	/* see its own annotations */
 };
 
 /* virt/mvm/memslot.c */

@@ -200,19 +200,7 @@ void mvm_inject_page_fault(struct mvm_vcpu *vcpu, gva_t gva, u32 pf_error)
 /* ------------------------------------------------------------------ */
 /* Instruction fetch                                                    */
 
-/* The longest x86 instruction (SDM vol. 2 2.3.11). */
-#define MVM_MAX_INSN_LEN	15
-
-struct mvm_insn_fetch {
-	u8 bytes[MVM_MAX_INSN_LEN];
-	unsigned int len;	/* bytes fetched so far */
-	gva_t linear;		/* CS:RIP as a linear address */
-	u32 access;		/* MVM_ACC_FETCH, and MVM_ACC_USER at CPL 3 */
-	bool mode64;		/* 64-bit mode */
-	bool def32;		/* 32-bit default operand/address size */
-};
-
-static void mvm_insn_fetch_init(struct mvm_vcpu *vcpu, struct mvm_insn_fetch *f)
+void mvm_insn_fetch_init(struct mvm_vcpu *vcpu, struct mvm_insn_fetch *f)
 {
 	const struct mvm_x86_ops *ops = mvm_x86_ops;
 	struct kvm_segment cs;
@@ -243,7 +231,7 @@ static void mvm_insn_fetch_init(struct mvm_vcpu *vcpu, struct mvm_insn_fetch *f)
  * the piece cannot be read (outside every memslot, or the VMM unmapped
  * it); -ENODATA when all 15 bytes are already there.
  */
-static int mvm_fetch_insn(struct mvm_vcpu *vcpu, struct mvm_insn_fetch *f)
+int mvm_fetch_insn(struct mvm_vcpu *vcpu, struct mvm_insn_fetch *f)
 {
 	gva_t addr = f->linear + f->len;
 	unsigned int n;
@@ -499,8 +487,7 @@ static int mvm_decode(const u8 *insn, int avail, bool mode64, bool def32,
 }
 
 /* KVM_EXIT_INTERNAL_ERROR / EMULATION with the @len bytes fetched. */
-static void mvm_emulation_failure(struct mvm_vcpu *vcpu, const u8 *insn,
-				  int len)
+void mvm_emulation_failure(struct mvm_vcpu *vcpu, const u8 *insn, int len)
 {
 	struct kvm_run *run = vcpu->run;
 
@@ -601,82 +588,5 @@ int mvm_emulate_mmio(struct mvm_vcpu *vcpu, gpa_t gpa, bool write)
 	vcpu->arch.mmio.sign_extend = d.sign_extend;
 	vcpu->arch.mmio.insn_len = d.len;
 	vcpu->arch.complete_userspace_io = mvm_complete_mmio_read;
-	return 0;
-}
-
-/* Fold legacy prefix @b into the INS/OUTS decode; false if not a prefix. */
-static bool mvm_string_io_prefix(u8 b, bool *rep, bool *adsize, int *seg)
-{
-	switch (b) {
-	case 0xf2:
-	case 0xf3:
-		*rep = true;
-		break;
-	case 0x67:
-		*adsize = true;
-		break;
-	case 0x66:
-	case 0xf0:
-		break;
-	case 0x26:
-		*seg = VCPU_SREG_ES;
-		break;
-	case 0x2e:
-		*seg = VCPU_SREG_CS;
-		break;
-	case 0x36:
-		*seg = VCPU_SREG_SS;
-		break;
-	case 0x3e:
-		*seg = VCPU_SREG_DS;
-		break;
-	case 0x64:
-		*seg = VCPU_SREG_FS;
-		break;
-	case 0x65:
-		*seg = VCPU_SREG_GS;
-		break;
-	default:
-		return false;
-	}
-	return true;
-}
-
-/*
- * The REP prefix, address size and segment of the INS/OUTS at CS:RIP,
- * from its own prefixes (SDM vol. 2 2.1.1).  Exit information may lack
- * them: SVM fills the segment only with decode assists, and QEMU's
- * emulated SVM leaves the address size out.  Returns 0, or -EFAULT with a
- * #PF queued, or -EINVAL with kvm_run filled for KVM_EXIT_INTERNAL_ERROR
- * if the bytes cannot be read.
- */
-int mvm_decode_string_io(struct mvm_vcpu *vcpu, bool *rep, int *addr_size,
-			 int *seg)
-{
-	struct mvm_insn_fetch f;
-	bool adsize = false;
-	unsigned int i;
-	int r;
-
-	*rep = false;
-	*seg = VCPU_SREG_DS;
-	mvm_insn_fetch_init(vcpu, &f);
-	for (i = 0; ; i++) {
-		if (i == f.len) {
-			r = mvm_fetch_insn(vcpu, &f);
-			if (r == -EFAULT)
-				return r;
-			if (r) {
-				mvm_emulation_failure(vcpu, f.bytes, f.len);
-				return -EINVAL;
-			}
-		}
-		if (!mvm_string_io_prefix(f.bytes[i], rep, &adsize, seg))
-			break;
-	}
-	if (f.mode64)
-		*addr_size = adsize ? 4 : 8;
-	else
-		*addr_size = (f.def32 ^ adsize) ? 4 : 2;
 	return 0;
 }

@@ -11,8 +11,8 @@
  * Depth: the tables must have the depth the hardware walks, or a leaf is
  * read as a table pointer and a guest page as a page table.  The NPT walk
  * has the host's depth (5 levels when the host runs with CR4.LA57, APM
- * section 15.25), so svm.c sets npt_levels from pgtable_l5_enabled(); EPT's
- * depth is ours to set in the EPTP and vmx.c keeps 4.  A VM's tables map
+ * section 15.25: svm.c sets npt_host_depth); EPT's depth is ours to set in
+ * the EPTP and is 4.  A VM's tables map
  * gfns up to mmu.max_gfn, the smaller of what the levels index and the
  * host's MAXPHYADDR; memslot.c refuses slots beyond it (-EINVAL, as
  * kvm_arch_prepare_memory_region() does), so mvm_pt_index() never sees a
@@ -111,7 +111,7 @@ int mvm_mmu_init(struct mvm *mvm)
 	struct mvm_mmu *mmu = &mvm->arch.mmu;
 	unsigned int gpa_bits;
 
-	mmu->levels = mvm_x86_ops->npt_levels;
+	mmu->levels = mvm_x86_ops->npt_host_depth && pgtable_l5_enabled() ? 5 : 4;
 	if (WARN_ON_ONCE(mmu->levels < 4 || mmu->levels > MVM_MMU_MAX_LEVELS))
 		return -EIO;
 	gpa_bits = min_t(unsigned int, mvm_host_phys_bits(),
@@ -187,6 +187,8 @@ static u64 *mvm_mmu_walk_alloc(struct mvm_vcpu *vcpu, gfn_t gfn)
 	u64 *table = mmu->root;
 	int level;
 
+	lockdep_assert_held(&vcpu->mvm->mmu_lock);
+
 	for (level = mmu->levels; level > 1; level--) {
 		u64 *pte = &table[mvm_pt_index(gfn, level)];
 
@@ -196,7 +198,6 @@ static u64 *mvm_mmu_walk_alloc(struct mvm_vcpu *vcpu, gfn_t gfn)
 			if (WARN_ON_ONCE(!vcpu->arch.mmu_page_cache_nr))
 				return NULL;
 			page = vcpu->arch.mmu_page_cache[--vcpu->arch.mmu_page_cache_nr];
-			mmu->nr_tables++;
 			WRITE_ONCE(*pte, __pa(page) | mvm_x86_ops->npt_table_bits);
 		}
 		table = mvm_pte_table(*pte);
@@ -298,6 +299,8 @@ static bool mvm_mmu_zap_table(struct mvm *mvm, u64 *table, int level,
 {
 	gfn_t span = 1ULL << (9 * (level - 1));
 	unsigned int i = 0;
+
+	lockdep_assert_held(&mvm->mmu_lock);
 
 	if (zap->start > base)
 		i = (zap->start - base) / span;
@@ -418,4 +421,36 @@ void mvm_mmu_destroy(struct mvm *mvm)
 	mvm_mmu_uncharge_surplus(mvm, 0);
 	mmu->root = NULL;
 	mmu->root_hpa = 0;
+}
+
+int mvm_handle_gpa_fault(struct mvm_vcpu *vcpu, gpa_t gpa, bool write,
+			 bool fetch)
+{
+	struct mvm *mvm = vcpu->mvm;
+	struct mvm_memory_slot *slot;
+	int idx, r;
+
+	idx = srcu_read_lock(&mvm->srcu);
+	slot = mvm_gfn_to_memslot(mvm, gpa >> PAGE_SHIFT);
+	if (slot && !(write && (slot->flags & KVM_MEM_READONLY))) {
+		r = mvm_mmu_map_gfn(vcpu, slot, gpa >> PAGE_SHIFT, write);
+		srcu_read_unlock(&mvm->srcu, idx);
+		return r ? r : 1;
+	}
+	srcu_read_unlock(&mvm->srcu, idx);
+
+	/*
+	 * Emulation reads guest memory through the host: flush the L1D
+	 * before the next entry (L1TF).  Mapping a page above does not, as
+	 * in KVM, whose EPT-violation path does not ask for a flush either.
+	 */
+	vcpu->arch.l1tf_flush_l1d = true;
+	if (fetch) {
+		/* Code in MMIO space cannot be emulated. */
+		vcpu->run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+		vcpu->run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
+		vcpu->run->internal.ndata = 0;
+		return 0;
+	}
+	return mvm_emulate_mmio(vcpu, gpa, write);
 }

@@ -60,17 +60,17 @@ enum {
  */
 #define MVM_MMU_MAX_LEVELS	5
 
+/* Field annotations: see the legend in include/linux/mvm_host.h. */
 struct mvm_mmu {
-	u64 *root;			/* top-level table */
-	phys_addr_t root_hpa;
-	int levels;			/* 4 or 5: the depth the hardware walks */
-	gfn_t max_gfn;			/* highest gfn a slot may cover */
-	unsigned long nr_pinned;	/* mmu_lock; pages pinned by leaves */
-	unsigned long nr_tables;	/* mmu_lock; table pages allocated */
+	u64 *root;			/* C: top-level table */
+	phys_addr_t root_hpa;		/* C */
+	int levels;			/* C: 4 or 5, the depth the hardware walks */
+	gfn_t max_gfn;			/* C: highest gfn a slot may cover */
+	unsigned long nr_pinned;	/* P: pages pinned by leaves */
 	/*
 	 * Pages charged to mm->locked_vm (RLIMIT_MEMLOCK) but held by no
 	 * leaf: a fault takes one, an unpin gives one back.  Charged in
-	 * batches so that the fault path rarely takes mmap_lock.
+	 * batches so that the fault path rarely takes mmap_lock.  A.
 	 */
 	atomic_long_t pin_credit;
 };
@@ -80,9 +80,9 @@ struct mvm_mmu {
 
 struct mvm_arch {
 	struct mvm_mmu mmu;
-	u64 ibpb_id;			/* const; unique for the module's life */
-	u32 tss_addr;			/* KVM_SET_TSS_ADDR, kept for ABI */
-	u64 identity_map_addr;		/* KVM_SET_IDENTITY_MAP_ADDR */
+	u64 ibpb_id;			/* C: unique for the module's life */
+	u32 tss_addr;			/* KVM_SET_TSS_ADDR, kept for ABI; unread */
+	u64 identity_map_addr;		/* L: KVM_SET_IDENTITY_MAP_ADDR */
 };
 
 /* A PIO exit in flight to userspace (KVM_EXIT_IO). */
@@ -90,8 +90,7 @@ struct mvm_pio {
 	u16 port;
 	u8 size;			/* 1, 2 or 4 */
 	bool in;
-	bool string;
-	bool rep;
+	bool rep;			/* string: a REP prefix */
 	u8 addr_size;			/* string: 2, 4 or 8 */
 	u32 count;			/* iterations handed to userspace */
 	u64 linear;			/* string: guest linear address of data */
@@ -109,6 +108,11 @@ struct mvm_mmio {
 	u8 insn_len;			/* RIP advance once complete */
 };
 
+/*
+ * Every field is M (vcpu->mutex: only the vCPU's own ioctls, KVM_RUN
+ * included, touch them) unless annotated otherwise; legend in
+ * include/linux/mvm_host.h.
+ */
 struct mvm_vcpu_arch {
 	/*
 	 * Guest GPRs and RIP.  RAX..R15 are always valid here except those
@@ -123,9 +127,6 @@ struct mvm_vcpu_arch {
 
 	u64 apic_base;
 	u64 misc_enable;
-	u64 tsc_offset;
-	u64 tsc_aux;
-	u64 smbase;
 	u64 xcr0;			/* guest XCR0, switched around entry */
 	u32 pkru;			/* guest PKRU, switched while CR4.PKE */
 	bool pkru_switched;		/* guest CR4.PKE: switch PKRU at entry */
@@ -146,12 +147,12 @@ struct mvm_vcpu_arch {
 	 * The host ran code since the last entry that may have brought
 	 * secrets into the L1D (a new KVM_RUN, a reschedule, MMIO or string
 	 * I/O emulation): on L1TF-affected CPUs VT-x flushes the L1D before
-	 * the next entry.  vcpu->mutex.
+	 * the next entry.
 	 */
 	bool l1tf_flush_l1d;
 	void *entry_work_shim;		/* see entry_work.c */
 
-	/* CPUID table set by KVM_SET_CPUID2 (vcpu->mutex). */
+	/* CPUID table set by KVM_SET_CPUID2. */
 	struct kvm_cpuid_entry2 *cpuid_entries;
 	int cpuid_nent;
 

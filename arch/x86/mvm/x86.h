@@ -26,12 +26,13 @@ struct mvm_x86_ops {
 	int (*hardware_enable)(void);
 	void (*hardware_disable)(void);
 
-	int (*vm_init)(struct mvm *mvm);
-	void (*vm_destroy)(struct mvm *mvm);
-
 	int (*vcpu_create)(struct mvm_vcpu *vcpu);
 	void (*vcpu_free)(struct mvm_vcpu *vcpu);
-	/* Architectural INIT/RESET state into the VMCS/VMCB. */
+	/*
+	 * Set the VMCS/VMCB up for RESET: controls, host state, and the
+	 * segment registers in the vendor's encoding.  The other architectural
+	 * values follow through the ops below (mvm_set_reset_registers()).
+	 */
 	void (*vcpu_reset)(struct mvm_vcpu *vcpu);
 	/* Bind to / release the current physical CPU (preemption off). */
 	void (*vcpu_load)(struct mvm_vcpu *vcpu, int cpu);
@@ -65,9 +66,6 @@ struct mvm_x86_ops {
 	int (*get_cpl)(struct mvm_vcpu *vcpu);
 	/* The guest's DR7 into the VMCS/VMCB (loaded at entry). */
 	void (*set_dr7)(struct mvm_vcpu *vcpu, unsigned long val);
-	/* Interrupt shadow (STI / MOV SS blocking) and its clearing. */
-	u32 (*get_interrupt_shadow)(struct mvm_vcpu *vcpu);
-	void (*set_interrupt_shadow)(struct mvm_vcpu *vcpu, u32 mask);
 
 	/*
 	 * MSRs whose state lives in the VMCS/VMCB.  Return 0, or 1 when the
@@ -76,6 +74,9 @@ struct mvm_x86_ops {
 	int (*get_msr)(struct mvm_vcpu *vcpu, u32 index, u64 *data);
 	int (*set_msr)(struct mvm_vcpu *vcpu, u32 index, u64 data,
 		       bool host_initiated);
+	/* What the hardware adds to the host's TSC while the guest runs. */
+	u64 (*get_tsc_offset)(struct mvm_vcpu *vcpu);
+	void (*set_tsc_offset)(struct mvm_vcpu *vcpu, u64 offset);
 
 	/* Advance RIP past the instruction that caused the current exit. */
 	void (*skip_instruction)(struct mvm_vcpu *vcpu);
@@ -90,12 +91,17 @@ struct mvm_x86_ops {
 	u64 npt_present_mask;		/* an entry is present if any is set */
 	u64 npt_leaf_ro_bits;		/* a present read-only 4K leaf */
 	u64 npt_leaf_writable_bit;	/* added for a writable leaf */
-	int npt_levels;			/* 4 or 5, set by the vendor's probe */
+	/*
+	 * The hardware walks the nested tables with the host's paging depth
+	 * (NPT: 5 levels under CR4.LA57, APM vol. 2 15.25), else with the 4
+	 * levels mvm chooses (EPT: the depth is in the EPTP).
+	 */
+	bool npt_host_depth;
 };
 
 extern const struct mvm_x86_ops *mvm_x86_ops;
-extern struct mvm_x86_ops svm_x86_ops;
-extern struct mvm_x86_ops vmx_x86_ops;
+extern const struct mvm_x86_ops svm_x86_ops;
+extern const struct mvm_x86_ops vmx_x86_ops;
 
 /* Vendor probing at module load: 0 if usable, else -ENODEV and *why set. */
 int svm_probe(const char **why);
@@ -153,24 +159,111 @@ static inline void mvm_host_machine_check(void)
 		asm volatile("int $0x12");
 }
 
-/* Common exit helpers (x86.c), called from the vendors' handler tables. */
-int mvm_emulate_cpuid(struct mvm_vcpu *vcpu);
+/*
+ * x86.c: vendor selection, vCPU lifecycle, state ioctls, the run loop.
+ */
+extern u64 mvm_supported_xcr0;	/* XCR0 bits a guest may enable */
+/* IA32_PAT at RESET (SDM vol. 3A 11.12.4). */
+#define MVM_PAT_RESET		0x0007040600070406ULL
+/* RESET values of CRs, EFER, GDTR/IDTR, RFLAGS, DR7, PAT, TSC offset. */
+void mvm_set_reset_registers(struct mvm_vcpu *vcpu);
+
+static inline void mvm_queue_exception(struct mvm_vcpu *vcpu, u8 vector,
+				       bool has_error_code, u32 error_code)
+{
+	vcpu->arch.exception_pending = true;
+	vcpu->arch.exception_vector = vector;
+	vcpu->arch.exception_has_error_code = has_error_code;
+	vcpu->arch.exception_error_code = error_code;
+}
+
+static inline void mvm_inject_gp(struct mvm_vcpu *vcpu, u32 error_code)
+{
+	mvm_queue_exception(vcpu, GP_VECTOR, true, error_code);
+}
+
+static inline void mvm_inject_ud(struct mvm_vcpu *vcpu)
+{
+	mvm_queue_exception(vcpu, UD_VECTOR, false, 0);
+}
+
+static inline bool mvm_is_long_mode(struct mvm_vcpu *vcpu)
+{
+	return mvm_x86_ops->get_efer(vcpu) & EFER_LMA;
+}
+
+static inline bool mvm_is_64bit_mode(struct mvm_vcpu *vcpu)
+{
+	struct kvm_segment cs;
+
+	if (!mvm_is_long_mode(vcpu))
+		return false;
+	mvm_x86_ops->get_segment(vcpu, &cs, VCPU_SREG_CS);
+	return cs.l;
+}
+
+static inline int mvm_get_cpl(struct mvm_vcpu *vcpu)
+{
+	return mvm_x86_ops->get_cpl(vcpu);
+}
+
+/* exits.c: exit handlers the vendors' tables point at directly. */
 int mvm_emulate_halt(struct mvm_vcpu *vcpu);
-int mvm_emulate_rdmsr(struct mvm_vcpu *vcpu);
-int mvm_emulate_wrmsr(struct mvm_vcpu *vcpu);
 int mvm_emulate_hypercall(struct mvm_vcpu *vcpu);
 int mvm_handle_triple_fault(struct mvm_vcpu *vcpu);
 /* KVM_EXIT_INTERNAL_ERROR / KVM_INTERNAL_ERROR_EMULATION, no data. */
 int mvm_emulation_failed(struct mvm_vcpu *vcpu);
-/* XSETBV: validates ECX/EDX:EAX against what the guest may enable (#GP). */
-int mvm_emulate_xsetbv(struct mvm_vcpu *vcpu);
 int mvm_handle_unknown_exit(struct mvm_vcpu *vcpu, u64 reason);
 int mvm_handle_fail_entry(struct mvm_vcpu *vcpu, u64 reason);
-void mvm_queue_exception(struct mvm_vcpu *vcpu, u8 vector,
-			 bool has_error_code, u32 error_code);
-void mvm_inject_gp(struct mvm_vcpu *vcpu, u32 error_code);
-void mvm_inject_ud(struct mvm_vcpu *vcpu);
+/* Re-enter: an interrupt, NMI or #MC exit the host has handled. */
+int mvm_handle_host_event(struct mvm_vcpu *vcpu);
+/* #UD: VMX/SVM instructions and RDTSCP. */
+int mvm_handle_ud(struct mvm_vcpu *vcpu);
+/* Skip the instruction: INVD, WBINVD, MONITOR, MWAIT. */
+int mvm_emulate_nop(struct mvm_vcpu *vcpu);
+/* #GP: no PMU for the guest. */
+int mvm_emulate_rdpmc(struct mvm_vcpu *vcpu);
 
+/* cpuid.c */
+long mvm_dev_get_supported_cpuid(struct kvm_cpuid2 __user *ucpuid);
+long mvm_vcpu_set_cpuid2(struct mvm_vcpu *vcpu,
+			 struct kvm_cpuid2 __user *ucpuid);
+long mvm_vcpu_get_cpuid2(struct mvm_vcpu *vcpu,
+			 struct kvm_cpuid2 __user *ucpuid);
+int mvm_emulate_cpuid(struct mvm_vcpu *vcpu);
+/* The guest's entry for @function/@index, or NULL. */
+struct kvm_cpuid_entry2 *mvm_find_cpuid_entry(struct mvm_vcpu *vcpu,
+					      u32 function, u32 index);
+/* Bit @bit of register @reg (0 EAX ... 3 EDX) of the guest's leaf. */
+bool mvm_guest_cpuid_has(struct mvm_vcpu *vcpu, u32 function, int reg,
+			 int bit);
+int mvm_guest_maxphyaddr(struct mvm_vcpu *vcpu);
+
+/* msr.c */
+long mvm_dev_get_msr_index_list(struct kvm_msr_list __user *ulist);
+/* KVM_GET_MSRS / KVM_SET_MSRS: returns how many entries were processed. */
+long mvm_vcpu_msr_io(struct mvm_vcpu *vcpu, struct kvm_msrs __user *umsrs,
+		     bool set);
+int mvm_emulate_rdmsr(struct mvm_vcpu *vcpu);
+int mvm_emulate_wrmsr(struct mvm_vcpu *vcpu);
+bool mvm_valid_apic_base(u64 data);
+
+/*
+ * cr.c.  DR6 and DR7 bits (SDM vol. 3B 17.2.3-17.2.4).  mvm offers no
+ * RTM, so DR6.RTM (bit 16) reads as 1 and DR7.RTM (bit 11) as 0.
+ */
+#define MVM_DR6_FIXED_1		0xffff0ff0UL	/* also DR6 after reset */
+#define MVM_DR6_VOLATILE	0x0000e00fUL	/* B0-B3, BD, BS, BT */
+#define MVM_DR6_TRAP_BITS	0x0000000fUL	/* B0-B3: not sticky */
+#define MVM_DR6_BD		BIT(13)
+#define MVM_DR7_FIXED_1		0x00000400UL	/* also DR7 after reset */
+#define MVM_DR7_VOLATILE	0xffff23ffUL
+#define MVM_DR7_GD		BIT(13)
+#define MVM_DR7_BP_ENABLED	0xffUL		/* L0, G0 ... L3, G3 */
+/* XSETBV: validates ECX/EDX:EAX against what the guest may enable (#GP). */
+int mvm_emulate_xsetbv(struct mvm_vcpu *vcpu);
+/* CR4 bits no guest may set (KVM_SET_SREGS checks these too). */
+u64 mvm_cr4_reserved_bits(void);
 /*
  * Intercepted #DB: @dr6 holds the cause in DR6's layout (B0-B3, BD, BS,
  * BT set when active).  Merges it into the guest's DR6 and reflects it.
@@ -178,30 +271,29 @@ void mvm_inject_ud(struct mvm_vcpu *vcpu);
 int mvm_reflect_db(struct mvm_vcpu *vcpu, unsigned long dr6);
 /* MOV to/from DR@dr with GPR @gpr (@to_dr: the guest writes DR@dr). */
 int mvm_emulate_mov_dr(struct mvm_vcpu *vcpu, int dr, int gpr, bool to_dr);
-/* MOV to CR4 / CR8 from the guest, and MOV from CR8. */
+/* Every CR0 write goes through here (EFER.LMA follows CR0.PG). */
+void mvm_set_cr0(struct mvm_vcpu *vcpu, unsigned long val);
+/* MOV to CR0 / CR4 / CR8 from the guest. */
+int mvm_emulate_set_cr0(struct mvm_vcpu *vcpu, unsigned long val);
 int mvm_emulate_set_cr4(struct mvm_vcpu *vcpu, unsigned long val);
 int mvm_emulate_set_cr8(struct mvm_vcpu *vcpu, unsigned long val);
 /* Every CR4 write goes through here (PKRU switching follows CR4.PKE). */
 void mvm_write_cr4(struct mvm_vcpu *vcpu, unsigned long val);
-/*
- * Decode the MOV CR/DR at CS:RIP (0F 20-23 /r) for a vendor whose exit
- * information lacks the operands (SVM without decode assists): the
- * control/debug register number, the GPR and the instruction length.
- * 0, or 1 when a fault was queued for the guest (fetch #PF, #UD).
- */
-int mvm_decode_mov_cr_dr(struct mvm_vcpu *vcpu, int *creg, int *gpr,
-			 int *len);
 
+/* pio.c */
 /*
- * A PIO instruction trapped.  For a string form, @addr_size (2, 4, 8) and
- * @seg (VCPU_SREG_*, the source segment of OUTS) describe its operand.
+ * A PIO instruction trapped: @size bytes (1, 2, 4) at @port, @in or out,
+ * @string for INS/OUTS (whose prefixes are decoded from the instruction).
  */
 int mvm_handle_pio(struct mvm_vcpu *vcpu, u16 port, int size, bool in,
-		   bool string, bool rep, int addr_size, int seg);
-
-/* A nested page fault at @gpa (@write / @fetch: the access). */
-int mvm_handle_gpa_fault(struct mvm_vcpu *vcpu, gpa_t gpa, bool write,
-			 bool fetch);
+		   bool string);
+/*
+ * REP, address size and segment of the INS/OUTS at CS:RIP from its
+ * prefixes: 0, -EFAULT with #PF queued, or -EINVAL with kvm_run filled
+ * for KVM_EXIT_INTERNAL_ERROR / KVM_INTERNAL_ERROR_EMULATION.
+ */
+int mvm_decode_string_io(struct mvm_vcpu *vcpu, bool *rep, int *addr_size,
+			 int *seg);
 
 /*
  * emulate.c: guest page-table walks (every paging mode) and the MMIO
@@ -228,12 +320,30 @@ void mvm_inject_page_fault(struct mvm_vcpu *vcpu, gva_t gva, u32 pf_error);
  */
 int mvm_emulate_mmio(struct mvm_vcpu *vcpu, gpa_t gpa, bool write);
 /*
- * REP, address size and segment of the INS/OUTS at CS:RIP from its
- * prefixes: 0, -EFAULT with #PF queued, or -EINVAL with kvm_run filled
- * for KVM_EXIT_INTERNAL_ERROR / KVM_INTERNAL_ERROR_EMULATION.
+ * Decode the MOV CR/DR at CS:RIP (0F 20-23 /r) for a vendor whose exit
+ * information lacks the operands (SVM without decode assists): the
+ * control/debug register number, the GPR and the instruction length.
+ * 0, or 1 when a fault was queued for the guest (fetch #PF, #UD).
  */
-int mvm_decode_string_io(struct mvm_vcpu *vcpu, bool *rep, int *addr_size,
-			 int *seg);
+int mvm_decode_mov_cr_dr(struct mvm_vcpu *vcpu, int *creg, int *gpr,
+			 int *len);
+
+/* The longest x86 instruction (SDM vol. 2 2.3.11). */
+#define MVM_MAX_INSN_LEN	15
+
+/* The instruction at CS:RIP, fetched piece by piece (mvm_fetch_insn()). */
+struct mvm_insn_fetch {
+	u8 bytes[MVM_MAX_INSN_LEN];
+	unsigned int len;	/* bytes fetched so far */
+	gva_t linear;		/* CS:RIP as a linear address */
+	u32 access;		/* MVM_ACC_FETCH, and MVM_ACC_USER at CPL 3 */
+	bool mode64;		/* 64-bit mode */
+	bool def32;		/* 32-bit default operand/address size */
+};
+void mvm_insn_fetch_init(struct mvm_vcpu *vcpu, struct mvm_insn_fetch *f);
+int mvm_fetch_insn(struct mvm_vcpu *vcpu, struct mvm_insn_fetch *f);
+/* KVM_EXIT_INTERNAL_ERROR / EMULATION with the @len bytes fetched. */
+void mvm_emulation_failure(struct mvm_vcpu *vcpu, const u8 *insn, int len);
 
 /* mmu.c */
 int mvm_mmu_init(struct mvm *mvm);
@@ -242,5 +352,8 @@ void mvm_mmu_zap_gfn_range(struct mvm *mvm, gfn_t start, gfn_t end);
 int mvm_mmu_map_gfn(struct mvm_vcpu *vcpu, struct mvm_memory_slot *slot,
 		    gfn_t gfn, bool write);
 void mvm_mmu_free_page_cache(struct mvm_vcpu *vcpu);
+/* A nested page fault at @gpa (@write / @fetch: the access). */
+int mvm_handle_gpa_fault(struct mvm_vcpu *vcpu, gpa_t gpa, bool write,
+			 bool fetch);
 
 #endif /* __ARCH_X86_MVM_X86_H */

@@ -45,7 +45,7 @@ struct vcpu_svm {
 	 * CR4 as the guest sees it.  Reads and writes are intercepted: the
 	 * VMCB's CR4 also carries the host's MCE bit (a machine check with
 	 * CR4.MCE clear shuts the processor down), and PKE, OSXSAVE ... are
-	 * checked against what the guest was offered (x86.c).
+	 * checked against what the guest was offered (cr.c).
 	 */
 	unsigned long guest_cr4;
 };
@@ -120,12 +120,6 @@ int svm_probe(const char **why)
 		return -ENODEV;
 	}
 	svm_host_cr4_mce = __read_cr4() & X86_CR4_MCE;
-	/*
-	 * The NPT walk has the host's depth, not a depth of our choosing
-	 * (APM vol. 2 section 15.25: the nested tables are walked in the host's
-	 * paging mode at VMRUN, 5-level when the host's CR4.LA57 is set).
-	 */
-	svm_x86_ops.npt_levels = pgtable_l5_enabled() ? 5 : 4;
 	svm_nr_asids = cpuid_ebx(SVM_CPUID_FUNC);
 	if (svm_nr_asids < 2) {
 		*why = "no guest ASIDs";
@@ -211,15 +205,6 @@ static void svm_hardware_disable(void)
 
 /* ------------------------------------------------------------------ */
 /* VM and vCPU                                                          */
-
-static int svm_vm_init(struct mvm *mvm)
-{
-	return 0;
-}
-
-static void svm_vm_destroy(struct mvm *mvm)
-{
-}
 
 static int svm_vcpu_create(struct mvm_vcpu *vcpu)
 {
@@ -328,18 +313,10 @@ static void svm_vcpu_reset(struct mvm_vcpu *vcpu)
 	s->cs.base = 0xffff0000;
 	svm_init_sys_seg(&s->ldtr, 2);		/* LDT */
 	svm_init_sys_seg(&s->tr, 3);		/* busy 16-bit TSS */
-	s->gdtr.limit = 0xffff;
-	s->idtr.limit = 0xffff;
 
-	s->efer = EFER_SVME;		/* VMRUN requires it; hidden from the guest */
-	s->cr0 = X86_CR0_NW | X86_CR0_CD | X86_CR0_ET;
-	s->cr4 = svm_host_cr4_mce;
-	svm->guest_cr4 = 0;
+	/* CRs, EFER (with SVME), RFLAGS, DR7, PAT: mvm_set_reset_registers(). */
 	s->dr6 = SVM_DR6_CLEAN;
-	s->dr7 = 0x400;
-	s->rflags = X86_EFLAGS_FIXED;
 	s->rip = 0xfff0;
-	s->g_pat = 0x0007040600070406ULL;	/* the architectural PAT */
 
 	svm->asid_cpu = -1;
 	svm->next_rip = 0;
@@ -533,17 +510,7 @@ static void svm_set_cr(struct mvm_vcpu *vcpu, int cr, unsigned long val)
 
 	switch (cr) {
 	case 0:
-		/*
-		 * A write from the host that turns paging on or off with
-		 * EFER.LME set does what the processor does for the guest:
-		 * activate or leave long mode (APM 14.6.1).
-		 */
-		if (s->efer & EFER_LME) {
-			if (!(s->cr0 & X86_CR0_PG) && (val & X86_CR0_PG))
-				s->efer |= EFER_LMA;
-			if ((s->cr0 & X86_CR0_PG) && !(val & X86_CR0_PG))
-				s->efer &= ~EFER_LMA;
-		}
+		/* EFER.LMA was updated first (mvm_set_cr0()). */
 		s->cr0 = val;
 		break;
 	case 2:
@@ -580,31 +547,12 @@ static void svm_set_dr7(struct mvm_vcpu *vcpu, unsigned long val)
 	to_svm(vcpu)->vmcb->save.dr7 = val;
 }
 
-static u32 svm_get_interrupt_shadow(struct mvm_vcpu *vcpu)
-{
-	return to_svm(vcpu)->vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK;
-}
-
 static void svm_set_interrupt_shadow(struct mvm_vcpu *vcpu, u32 mask)
 {
 	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
 
 	c->int_state = (c->int_state & ~SVM_INTERRUPT_SHADOW_MASK) |
 		       (mask ? SVM_INTERRUPT_SHADOW_MASK : 0);
-}
-
-/* PAT entries must be valid memory types (SDM 11.12.2; APM 7.8.1). */
-static bool svm_valid_pat(u64 pat)
-{
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 t = (pat >> (i * 8)) & 0xff;
-
-		if (t != 0 && t != 1 && t != 4 && t != 5 && t != 6 && t != 7)
-			return false;
-	}
-	return true;
 }
 
 static int svm_get_msr(struct mvm_vcpu *vcpu, u32 index, u64 *data)
@@ -623,9 +571,6 @@ static int svm_get_msr(struct mvm_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_IA32_SYSENTER_ESP:	*data = vmcb->save.sysenter_esp; break;
 	case MSR_IA32_SYSENTER_EIP:	*data = vmcb->save.sysenter_eip; break;
 	case MSR_IA32_CR_PAT:		*data = vmcb->save.g_pat; break;
-	case MSR_IA32_TSC:
-		*data = rdtsc() + vmcb->control.tsc_offset;
-		break;
 	default:
 		return 1;
 	}
@@ -648,18 +593,21 @@ static int svm_set_msr(struct mvm_vcpu *vcpu, u32 index, u64 data,
 	case MSR_IA32_SYSENTER_CS:	vmcb->save.sysenter_cs = data; break;
 	case MSR_IA32_SYSENTER_ESP:	vmcb->save.sysenter_esp = data; break;
 	case MSR_IA32_SYSENTER_EIP:	vmcb->save.sysenter_eip = data; break;
-	case MSR_IA32_CR_PAT:
-		if (!svm_valid_pat(data))
-			return 1;
-		vmcb->save.g_pat = data;
-		break;
-	case MSR_IA32_TSC:
-		vmcb->control.tsc_offset = data - rdtsc();
-		break;
+	case MSR_IA32_CR_PAT:		vmcb->save.g_pat = data; break;
 	default:
 		return 1;
 	}
 	return 0;
+}
+
+static u64 svm_get_tsc_offset(struct mvm_vcpu *vcpu)
+{
+	return to_svm(vcpu)->vmcb->control.tsc_offset;
+}
+
+static void svm_set_tsc_offset(struct mvm_vcpu *vcpu, u64 offset)
+{
+	to_svm(vcpu)->vmcb->control.tsc_offset = offset;
 }
 
 static void svm_skip_instruction(struct mvm_vcpu *vcpu)
@@ -788,22 +736,6 @@ static void svm_complete_interrupted_event(struct vcpu_svm *svm)
 /* ------------------------------------------------------------------ */
 /* Exit handlers                                                        */
 
-static int svm_handle_interrupt(struct mvm_vcpu *vcpu)
-{
-	/* The host takes it once interrupts are enabled (x86.c). */
-	return 1;
-}
-
-static int svm_handle_cpuid(struct mvm_vcpu *vcpu)
-{
-	return mvm_emulate_cpuid(vcpu);
-}
-
-static int svm_handle_hlt(struct mvm_vcpu *vcpu)
-{
-	return mvm_emulate_halt(vcpu);
-}
-
 static int svm_handle_msr(struct mvm_vcpu *vcpu)
 {
 	if (to_svm(vcpu)->vmcb->control.exit_info_1)
@@ -817,15 +749,10 @@ static int svm_handle_ioio(struct mvm_vcpu *vcpu)
 	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
 	u32 info = c->exit_info_1;
 	int size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
-	int asize = (info & SVM_IOIO_ASIZE_MASK) >> SVM_IOIO_ASIZE_SHIFT;
-	/* The OUTS segment (bits 12:10) is filled only with decode assists. */
-	int seg = boot_cpu_has(X86_FEATURE_DECODEASSISTS) ? (info >> 10) & 7 :
-		  VCPU_SREG_DS;
 
 	to_svm(vcpu)->next_rip = c->exit_info_2;
 	return mvm_handle_pio(vcpu, info >> 16, size, info & SVM_IOIO_TYPE_MASK,
-			      info & SVM_IOIO_STR_MASK, info & SVM_IOIO_REP_MASK,
-			      asize << 1, seg);
+			      info & SVM_IOIO_STR_MASK);
 }
 
 /* APM 15.25.6: EXITINFO1 is a #PF-style error code, EXITINFO2 the GPA. */
@@ -838,20 +765,11 @@ static int svm_handle_npf(struct mvm_vcpu *vcpu)
 				    c->exit_info_1 & MVM_ACC_FETCH);
 }
 
-static int svm_handle_vmmcall(struct mvm_vcpu *vcpu)
-{
-	return mvm_emulate_hypercall(vcpu);
-}
-
-static int svm_handle_xsetbv(struct mvm_vcpu *vcpu)
-{
-	return mvm_emulate_xsetbv(vcpu);
-}
-
 static int svm_handle_shutdown(struct mvm_vcpu *vcpu)
 {
 	/* The VMCB is undefined after a shutdown (APM 15.11): start over. */
 	svm_vcpu_reset(vcpu);
+	mvm_set_reset_registers(vcpu);
 	return mvm_handle_triple_fault(vcpu);
 }
 
@@ -909,7 +827,7 @@ static int svm_handle_dr(struct mvm_vcpu *vcpu)
 
 /*
  * The processor wrote the #DB's cause into the VMCB's DR6, which is
- * loaded clean at every VMRUN; the guest reads its DR6 from x86.c.
+ * loaded clean at every VMRUN; the guest reads its DR6 from cr.c.
  */
 static int svm_handle_db(struct mvm_vcpu *vcpu)
 {
@@ -927,66 +845,42 @@ static int svm_handle_ac(struct mvm_vcpu *vcpu)
 	return 1;
 }
 
-/* Handed to the host's handler in svm_vcpu_run(). */
-static int svm_handle_mc(struct mvm_vcpu *vcpu)
-{
-	return 1;
-}
-
-/* SVM instructions, RDTSCP: not for this guest. */
-static int svm_handle_ud(struct mvm_vcpu *vcpu)
-{
-	mvm_inject_ud(vcpu);
-	return 1;
-}
-
 /*
- * INVD, WBINVD: the guest's caches are coherent with ours; MONITOR,
- * MWAIT: no C-states for the guest.  No-ops, as in KVM.
+ * Interrupts and NMIs are taken by the host once mvm_vcpu_enter_guest()
+ * enables interrupts, machine checks were handed to the host's handler in
+ * svm_vcpu_run(): mvm_handle_host_event() re-enters.
  */
-static int svm_handle_skip(struct mvm_vcpu *vcpu)
-{
-	svm_skip_instruction(vcpu);
-	return 1;
-}
-
-static int svm_handle_rdpmc(struct mvm_vcpu *vcpu)
-{
-	mvm_inject_gp(vcpu, 0);
-	return 1;
-}
-
 static int (*const svm_exit_handlers[])(struct mvm_vcpu *vcpu) = {
-	[SVM_EXIT_INTR]		= svm_handle_interrupt,
-	[SVM_EXIT_NMI]		= svm_handle_interrupt,
-	[SVM_EXIT_CPUID]	= svm_handle_cpuid,
-	[SVM_EXIT_HLT]		= svm_handle_hlt,
-	[SVM_EXIT_INVLPGA]	= svm_handle_ud,
+	[SVM_EXIT_INTR]		= mvm_handle_host_event,
+	[SVM_EXIT_NMI]		= mvm_handle_host_event,
+	[SVM_EXIT_CPUID]	= mvm_emulate_cpuid,
+	[SVM_EXIT_HLT]		= mvm_emulate_halt,
+	[SVM_EXIT_INVLPGA]	= mvm_handle_ud,
 	[SVM_EXIT_IOIO]		= svm_handle_ioio,
 	[SVM_EXIT_MSR]		= svm_handle_msr,
 	[SVM_EXIT_SHUTDOWN]	= svm_handle_shutdown,
-	[SVM_EXIT_VMRUN]	= svm_handle_ud,
-	[SVM_EXIT_VMMCALL]	= svm_handle_vmmcall,
-	[SVM_EXIT_VMLOAD]	= svm_handle_ud,
-	[SVM_EXIT_VMSAVE]	= svm_handle_ud,
-	[SVM_EXIT_STGI]		= svm_handle_ud,
-	[SVM_EXIT_CLGI]		= svm_handle_ud,
-	[SVM_EXIT_SKINIT]	= svm_handle_ud,
-	[SVM_EXIT_RDTSCP]	= svm_handle_ud,
-	[SVM_EXIT_MONITOR]	= svm_handle_skip,
-	[SVM_EXIT_MWAIT]	= svm_handle_skip,
+	[SVM_EXIT_VMRUN]	= mvm_handle_ud,
+	[SVM_EXIT_VMMCALL]	= mvm_emulate_hypercall,
+	[SVM_EXIT_VMLOAD]	= mvm_handle_ud,
+	[SVM_EXIT_VMSAVE]	= mvm_handle_ud,
+	[SVM_EXIT_STGI]		= mvm_handle_ud,
+	[SVM_EXIT_CLGI]		= mvm_handle_ud,
+	[SVM_EXIT_SKINIT]	= mvm_handle_ud,
+	[SVM_EXIT_RDTSCP]	= mvm_handle_ud,
+	[SVM_EXIT_MONITOR]	= mvm_emulate_nop,
+	[SVM_EXIT_MWAIT]	= mvm_emulate_nop,
 	[SVM_EXIT_READ_CR4]	= svm_handle_cr4,
 	[SVM_EXIT_WRITE_CR4]	= svm_handle_cr4,
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR7]	= svm_handle_dr,
 	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR7]	= svm_handle_dr,
 	[SVM_EXIT_EXCP_BASE + DB_VECTOR]	= svm_handle_db,
 	[SVM_EXIT_EXCP_BASE + AC_VECTOR]	= svm_handle_ac,
-	[SVM_EXIT_EXCP_BASE + MC_VECTOR]	= svm_handle_mc,
-	[SVM_EXIT_XSETBV]	= svm_handle_xsetbv,
+	[SVM_EXIT_EXCP_BASE + MC_VECTOR]	= mvm_handle_host_event,
+	[SVM_EXIT_XSETBV]	= mvm_emulate_xsetbv,
 	[SVM_EXIT_NPF]		= svm_handle_npf,
-	[SVM_EXIT_INVD]		= svm_handle_skip,
-	[SVM_EXIT_WBINVD]	= svm_handle_skip,
-	[SVM_EXIT_RDPMC]	= svm_handle_rdpmc,
+	[SVM_EXIT_INVD]		= mvm_emulate_nop,
+	[SVM_EXIT_WBINVD]	= mvm_emulate_nop,
+	[SVM_EXIT_RDPMC]	= mvm_emulate_rdpmc,
 };
 
 /*
@@ -1039,7 +933,7 @@ static int svm_handle_exit(struct mvm_vcpu *vcpu)
 	return mvm_handle_unknown_exit(vcpu, exit_code);
 }
 
-struct mvm_x86_ops svm_x86_ops = {
+const struct mvm_x86_ops svm_x86_ops = {
 	.name			= "svm",
 	.vm_size		= sizeof(struct mvm),
 	.vcpu_size		= sizeof(struct vcpu_svm),
@@ -1047,8 +941,6 @@ struct mvm_x86_ops svm_x86_ops = {
 	.hardware_unsetup	= svm_hardware_unsetup,
 	.hardware_enable	= svm_hardware_enable,
 	.hardware_disable	= svm_hardware_disable,
-	.vm_init		= svm_vm_init,
-	.vm_destroy		= svm_vm_destroy,
 	.vcpu_create		= svm_vcpu_create,
 	.vcpu_free		= svm_vcpu_free,
 	.vcpu_reset		= svm_vcpu_reset,
@@ -1072,10 +964,10 @@ struct mvm_x86_ops svm_x86_ops = {
 	.set_efer		= svm_set_efer,
 	.get_cpl		= svm_get_cpl,
 	.set_dr7		= svm_set_dr7,
-	.get_interrupt_shadow	= svm_get_interrupt_shadow,
-	.set_interrupt_shadow	= svm_set_interrupt_shadow,
 	.get_msr		= svm_get_msr,
 	.set_msr		= svm_set_msr,
+	.get_tsc_offset		= svm_get_tsc_offset,
+	.set_tsc_offset		= svm_set_tsc_offset,
 	.skip_instruction	= svm_skip_instruction,
 	.inject_exception	= svm_inject_exception,
 	.dump_state		= svm_dump_state,
@@ -1085,4 +977,10 @@ struct mvm_x86_ops svm_x86_ops = {
 	.npt_present_mask	= _PAGE_PRESENT,
 	.npt_leaf_ro_bits	= _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED,
 	.npt_leaf_writable_bit	= _PAGE_RW | _PAGE_DIRTY,
+	/*
+	 * The NPT walk has the host's depth, not a depth of our choosing
+	 * (APM vol. 2 section 15.25: the nested tables are walked in the host's
+	 * paging mode at VMRUN, 5-level when the host's CR4.LA57 is set).
+	 */
+	.npt_host_depth		= true,
 };

@@ -94,7 +94,6 @@ static struct {
 	u32 pin, proc, proc2, exit, entry;
 	u64 ept_vpid_cap;
 	bool has_vpid;
-	bool ins_outs_info;	/* VMX_BASIC bit 54 */
 	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	/*
 	 * A machine check with CR4.MCE clear shuts the processor down: the
@@ -105,9 +104,13 @@ static struct {
 
 static DEFINE_PER_CPU(struct vmcs_hdr *, vmxon_region);
 static DEFINE_PER_CPU(struct vmcs_hdr *, current_vmcs);
+/*
+ * loaded_vmcss (changed on its CPU with IRQs off) and vpid_lock are leaf
+ * locks: see "Lock order" in Documentation/virt/mvm/design.rst.
+ */
 static DEFINE_PER_CPU(struct list_head, loaded_vmcss);
 static DEFINE_SPINLOCK(vpid_lock);
-static unsigned long *vpid_bitmap;	/* 65536 bits, bit 0 = host */
+static unsigned long *vpid_bitmap;	/* vpid_lock; 65536 bits, bit 0 = host */
 static void *vmx_msr_bitmap;		/* all ones: every MSR intercepted */
 
 /*
@@ -287,7 +290,6 @@ int vmx_probe(const char **why)
 	rdmsrl(MSR_IA32_VMX_BASIC, basic);
 	vmx_caps.revision = basic & 0x7fffffff;
 	true_ctls = basic & VMX_BASIC_TRUE_CTLS;
-	vmx_caps.ins_outs_info = basic & BIT_ULL(54);
 
 	/*
 	 * CR8 exiting: there is no TPR shadow, so a guest MOV to CR8 would
@@ -445,8 +447,10 @@ static int vmx_hardware_enable(void)
 	return 0;
 }
 
+/* On the VMCS's CPU, IRQs off: loaded_vmcss is per-CPU (design.rst). */
 static void vmx_clear_loaded(struct vcpu_vmx *vmx)
 {
+	lockdep_assert_irqs_disabled();
 	vmcs_clear(vmx->vmcs);
 	if (this_cpu_read(current_vmcs) == vmx->vmcs)
 		this_cpu_write(current_vmcs, NULL);
@@ -582,15 +586,6 @@ static void vmx_vcpu_put(struct mvm_vcpu *vcpu)
 /* ------------------------------------------------------------------ */
 /* VM and vCPU                                                          */
 
-static int vmx_vm_init(struct mvm *mvm)
-{
-	return 0;
-}
-
-static void vmx_vm_destroy(struct mvm *mvm)
-{
-}
-
 static int vmx_vcpu_create(struct mvm_vcpu *vcpu)
 {
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
@@ -662,7 +657,6 @@ static void vmx_vcpu_reset(struct mvm_vcpu *vcpu)
 	if (vmx->vpid)
 		vmcs_write(VIRTUAL_PROCESSOR_ID, vmx->vpid);
 	vmcs_write(VMCS_LINK_POINTER, -1ULL);
-	vmcs_write(TSC_OFFSET, 0);
 	vmcs_write(VM_EXIT_MSR_STORE_COUNT, 0);
 	vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
 	vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
@@ -714,21 +708,9 @@ static void vmx_vcpu_reset(struct mvm_vcpu *vcpu)
 			 GUEST_TR_AR_BYTES, 0, 0x8b);
 	vmx_set_seg_regs(GUEST_LDTR_SELECTOR, GUEST_LDTR_BASE, GUEST_LDTR_LIMIT,
 			 GUEST_LDTR_AR_BYTES, 0, 0x82);
-	vmcs_write(GUEST_GDTR_BASE, 0);
-	vmcs_write(GUEST_GDTR_LIMIT, 0xffff);
-	vmcs_write(GUEST_IDTR_BASE, 0);
-	vmcs_write(GUEST_IDTR_LIMIT, 0xffff);
 
-	vmcs_write(GUEST_CR0, (X86_CR0_NW | X86_CR0_CD | X86_CR0_ET) | X86_CR0_NE);
-	vmcs_write(CR0_READ_SHADOW, X86_CR0_NW | X86_CR0_CD | X86_CR0_ET);
-	vmcs_write(GUEST_CR3, 0);
-	vmcs_write(GUEST_CR4, X86_CR4_VMXE | vmx_caps.host_cr4_mce);
-	vmcs_write(CR4_READ_SHADOW, 0);
-	vmcs_write(GUEST_IA32_EFER, 0);
-	vmcs_write(GUEST_IA32_PAT, 0x0007040600070406ULL);
-	vmcs_write(GUEST_DR7, 0x400);
+	/* CRs, EFER, GDTR/IDTR, RFLAGS, DR7, PAT, TSC offset: mvm_set_reset_registers(). */
 	vmcs_write(GUEST_IA32_DEBUGCTL, 0);
-	vmcs_write(GUEST_RFLAGS, X86_EFLAGS_FIXED);
 	vmcs_write(GUEST_RIP, 0xfff0);
 	vmcs_write(GUEST_RSP, 0);
 	vmcs_write(GUEST_SYSENTER_CS, 0);
@@ -924,19 +906,9 @@ static unsigned long vmx_get_cr(struct mvm_vcpu *vcpu, int cr)
 
 static void vmx_set_cr(struct mvm_vcpu *vcpu, int cr, unsigned long val)
 {
-	u64 efer;
-
 	switch (cr) {
 	case 0:
-		/* Entering or leaving long mode with EFER.LME (SDM 9.8.5). */
-		efer = vmx_get_efer(vcpu);
-		if (efer & EFER_LME) {
-			if (val & X86_CR0_PG)
-				efer |= EFER_LMA;
-			else
-				efer &= ~EFER_LMA;
-			vmx_set_efer(vcpu, efer);
-		}
+		/* EFER.LMA was updated first (mvm_set_cr0()). */
 		vmcs_write(CR0_READ_SHADOW, val);
 		vmcs_write(GUEST_CR0, val | X86_CR0_NE);
 		vmx_load_pdptrs(vcpu);
@@ -974,12 +946,6 @@ static void vmx_set_dr7(struct mvm_vcpu *vcpu, unsigned long val)
 	vmcs_write(GUEST_DR7, val);
 }
 
-static u32 vmx_get_interrupt_shadow(struct mvm_vcpu *vcpu)
-{
-	return vmcs_read(GUEST_INTERRUPTIBILITY_INFO) &
-	       (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
-}
-
 static void vmx_set_interrupt_shadow(struct mvm_vcpu *vcpu, u32 mask)
 {
 	u32 v = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
@@ -998,19 +964,6 @@ static int vmx_switched_msr_index(u32 index)
 		if (vmx_switched_msrs[i] == index)
 			return i;
 	return -1;
-}
-
-static bool vmx_valid_pat(u64 pat)
-{
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 t = pat >> (i * 8);
-
-		if (t == 2 || t == 3 || t > 7)
-			return false;
-	}
-	return true;
 }
 
 static int vmx_get_msr(struct mvm_vcpu *vcpu, u32 index, u64 *data)
@@ -1032,9 +985,6 @@ static int vmx_get_msr(struct mvm_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_IA32_SYSENTER_ESP:	*data = vmcs_read(GUEST_SYSENTER_ESP); break;
 	case MSR_IA32_SYSENTER_EIP:	*data = vmcs_read(GUEST_SYSENTER_EIP); break;
 	case MSR_IA32_CR_PAT:		*data = vmcs_read(GUEST_IA32_PAT); break;
-	case MSR_IA32_TSC:
-		*data = rdtsc() + vmcs_read(TSC_OFFSET);
-		break;
 	default:
 		return 1;
 	}
@@ -1060,18 +1010,21 @@ static int vmx_set_msr(struct mvm_vcpu *vcpu, u32 index, u64 data,
 	case MSR_IA32_SYSENTER_CS:	vmcs_write(GUEST_SYSENTER_CS, data); break;
 	case MSR_IA32_SYSENTER_ESP:	vmcs_write(GUEST_SYSENTER_ESP, data); break;
 	case MSR_IA32_SYSENTER_EIP:	vmcs_write(GUEST_SYSENTER_EIP, data); break;
-	case MSR_IA32_CR_PAT:
-		if (!vmx_valid_pat(data))
-			return 1;
-		vmcs_write(GUEST_IA32_PAT, data);
-		break;
-	case MSR_IA32_TSC:
-		vmcs_write(TSC_OFFSET, data - rdtsc());
-		break;
+	case MSR_IA32_CR_PAT:		vmcs_write(GUEST_IA32_PAT, data); break;
 	default:
 		return 1;
 	}
 	return 0;
+}
+
+static u64 vmx_get_tsc_offset(struct mvm_vcpu *vcpu)
+{
+	return vmcs_read(TSC_OFFSET);
+}
+
+static void vmx_set_tsc_offset(struct mvm_vcpu *vcpu, u64 offset)
+{
+	vmcs_write(TSC_OFFSET, offset);
 }
 
 static void vmx_skip_instruction(struct mvm_vcpu *vcpu)
@@ -1268,46 +1221,12 @@ static int vmx_handle_exception_nmi(struct mvm_vcpu *vcpu)
 	}
 }
 
-static int vmx_handle_external_interrupt(struct mvm_vcpu *vcpu)
-{
-	/* Already handed to the host's handler in vmx_vcpu_run(). */
-	return 1;
-}
-
-static int vmx_handle_triple_fault(struct mvm_vcpu *vcpu)
-{
-	return mvm_handle_triple_fault(vcpu);
-}
-
-static int vmx_handle_cpuid(struct mvm_vcpu *vcpu)
-{
-	return mvm_emulate_cpuid(vcpu);
-}
-
-static int vmx_handle_hlt(struct mvm_vcpu *vcpu)
-{
-	return mvm_emulate_halt(vcpu);
-}
-
-static int vmx_handle_vmcall(struct mvm_vcpu *vcpu)
-{
-	return mvm_emulate_hypercall(vcpu);
-}
-
-/* VMX instructions in the guest: no nested virtualization (#UD). */
-static int vmx_handle_vmx_insn(struct mvm_vcpu *vcpu)
-{
-	mvm_inject_ud(vcpu);
-	return 1;
-}
-
 /* SDM 27.2.1 table 27-3: MOV to CR0/CR4 touching the host-owned bits. */
 static int vmx_handle_cr(struct mvm_vcpu *vcpu)
 {
 	unsigned long qual = vmcs_read(EXIT_QUALIFICATION);
 	int cr = qual & 15, type = (qual >> 4) & 3, reg = (qual >> 8) & 15;
 	unsigned long val;
-	u64 efer;
 
 	if (type == 1 && cr == 8) {
 		/* MOV from CR8 (CR8-store exiting). */
@@ -1318,21 +1237,10 @@ static int vmx_handle_cr(struct mvm_vcpu *vcpu)
 	if (type != 0)
 		return mvm_handle_unknown_exit(vcpu, EXIT_REASON_CR_ACCESS);
 	val = mvm_register_read(vcpu, reg);
-	efer = vmx_get_efer(vcpu);
 
 	switch (cr) {
 	case 0:
-		/* SDM 2.5 and 9.8.5: what makes MOV to CR0 raise #GP. */
-		if (((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
-		    ((val & X86_CR0_NW) && !(val & X86_CR0_CD)) ||
-		    ((val & X86_CR0_PG) && (efer & EFER_LME) &&
-		     !(vmx_get_cr(vcpu, 4) & X86_CR4_PAE)) ||
-		    (val >> 32)) {
-			mvm_inject_gp(vcpu, 0);
-			return 1;
-		}
-		vmx_set_cr(vcpu, 0, val);
-		break;
+		return mvm_emulate_set_cr0(vcpu, val);
 	case 4:
 		return mvm_emulate_set_cr4(vcpu, val);
 	case 8:
@@ -1340,33 +1248,15 @@ static int vmx_handle_cr(struct mvm_vcpu *vcpu)
 	default:
 		return mvm_handle_unknown_exit(vcpu, EXIT_REASON_CR_ACCESS);
 	}
-	vmx_skip_instruction(vcpu);
-	return 1;
 }
 
-/* SDM 27.2.1 table 27-5; the address size and segment of INS/OUTS come
- * from the VM-exit instruction information (table 27-8). */
+/* SDM 27.2.1 table 27-5: size, direction, string, port. */
 static int vmx_handle_io(struct mvm_vcpu *vcpu)
 {
 	unsigned long qual = vmcs_read(EXIT_QUALIFICATION);
-	bool string = qual & 16;
-	int addr_size = 8, seg = VCPU_SREG_DS;
 
-	if (string) {
-		if (vmx_caps.ins_outs_info) {
-			u32 info = vmcs_read(VMX_INSTRUCTION_INFO);
-
-			addr_size = 2 << ((info >> 7) & 7);
-			seg = (info >> 15) & 7;
-		} else if (!(vmx_get_efer(vcpu) & EFER_LMA)) {
-			struct kvm_segment cs;
-
-			vmx_get_segment(vcpu, &cs, VCPU_SREG_CS);
-			addr_size = cs.db ? 4 : 2;
-		}
-	}
 	return mvm_handle_pio(vcpu, qual >> 16, (qual & 7) + 1, qual & 8,
-			      string, qual & 32, addr_size, seg);
+			      qual & 16);
 }
 
 /* SDM 27.2.1 table 27-4: MOV DR. */
@@ -1376,36 +1266,6 @@ static int vmx_handle_dr(struct mvm_vcpu *vcpu)
 
 	return mvm_emulate_mov_dr(vcpu, qual & 7, (qual >> 8) & 15,
 				  !(qual & 16));
-}
-
-/* INVD, WBINVD, MONITOR, MWAIT: no-ops for the guest, as in KVM. */
-static int vmx_handle_nop(struct mvm_vcpu *vcpu)
-{
-	vmx_skip_instruction(vcpu);
-	return 1;
-}
-
-/* No PMU for the guest: host counters stay the host's. */
-static int vmx_handle_rdpmc(struct mvm_vcpu *vcpu)
-{
-	mvm_inject_gp(vcpu, 0);
-	return 1;
-}
-
-/* The machine check was handed to the host in vmx_vcpu_run(). */
-static int vmx_handle_mce_during_vmentry(struct mvm_vcpu *vcpu)
-{
-	return 1;
-}
-
-static int vmx_handle_rdmsr(struct mvm_vcpu *vcpu)
-{
-	return mvm_emulate_rdmsr(vcpu);
-}
-
-static int vmx_handle_wrmsr(struct mvm_vcpu *vcpu)
-{
-	return mvm_emulate_wrmsr(vcpu);
 }
 
 /* SDM 28.2.3.2 table 28-7: bit 1 write, bit 2 instruction fetch. */
@@ -1425,43 +1285,42 @@ static int vmx_handle_ept_misconfig(struct mvm_vcpu *vcpu)
 	return mvm_handle_unknown_exit(vcpu, EXIT_REASON_EPT_MISCONFIG);
 }
 
-static int vmx_handle_xsetbv(struct mvm_vcpu *vcpu)
-{
-	return mvm_emulate_xsetbv(vcpu);
-}
-
+/*
+ * External interrupts and machine checks during VM entry were handed to
+ * the host's handlers in vmx_vcpu_run(): mvm_handle_host_event() re-enters.
+ */
 static int (*const vmx_exit_handlers[])(struct mvm_vcpu *vcpu) = {
 	[EXIT_REASON_EXCEPTION_NMI]		= vmx_handle_exception_nmi,
-	[EXIT_REASON_EXTERNAL_INTERRUPT]	= vmx_handle_external_interrupt,
-	[EXIT_REASON_TRIPLE_FAULT]		= vmx_handle_triple_fault,
-	[EXIT_REASON_CPUID]			= vmx_handle_cpuid,
-	[EXIT_REASON_HLT]			= vmx_handle_hlt,
-	[EXIT_REASON_VMCALL]			= vmx_handle_vmcall,
-	[EXIT_REASON_VMCLEAR]			= vmx_handle_vmx_insn,
-	[EXIT_REASON_VMLAUNCH]			= vmx_handle_vmx_insn,
-	[EXIT_REASON_VMPTRLD]			= vmx_handle_vmx_insn,
-	[EXIT_REASON_VMPTRST]			= vmx_handle_vmx_insn,
-	[EXIT_REASON_VMREAD]			= vmx_handle_vmx_insn,
-	[EXIT_REASON_VMRESUME]			= vmx_handle_vmx_insn,
-	[EXIT_REASON_VMWRITE]			= vmx_handle_vmx_insn,
-	[EXIT_REASON_VMOFF]			= vmx_handle_vmx_insn,
-	[EXIT_REASON_VMON]			= vmx_handle_vmx_insn,
-	[EXIT_REASON_INVEPT]			= vmx_handle_vmx_insn,
-	[EXIT_REASON_INVVPID]			= vmx_handle_vmx_insn,
+	[EXIT_REASON_EXTERNAL_INTERRUPT]	= mvm_handle_host_event,
+	[EXIT_REASON_TRIPLE_FAULT]		= mvm_handle_triple_fault,
+	[EXIT_REASON_CPUID]			= mvm_emulate_cpuid,
+	[EXIT_REASON_HLT]			= mvm_emulate_halt,
+	[EXIT_REASON_VMCALL]			= mvm_emulate_hypercall,
+	[EXIT_REASON_VMCLEAR]			= mvm_handle_ud,
+	[EXIT_REASON_VMLAUNCH]			= mvm_handle_ud,
+	[EXIT_REASON_VMPTRLD]			= mvm_handle_ud,
+	[EXIT_REASON_VMPTRST]			= mvm_handle_ud,
+	[EXIT_REASON_VMREAD]			= mvm_handle_ud,
+	[EXIT_REASON_VMRESUME]			= mvm_handle_ud,
+	[EXIT_REASON_VMWRITE]			= mvm_handle_ud,
+	[EXIT_REASON_VMOFF]			= mvm_handle_ud,
+	[EXIT_REASON_VMON]			= mvm_handle_ud,
+	[EXIT_REASON_INVEPT]			= mvm_handle_ud,
+	[EXIT_REASON_INVVPID]			= mvm_handle_ud,
 	[EXIT_REASON_CR_ACCESS]			= vmx_handle_cr,
 	[EXIT_REASON_DR_ACCESS]			= vmx_handle_dr,
-	[EXIT_REASON_INVD]			= vmx_handle_nop,
-	[EXIT_REASON_WBINVD]			= vmx_handle_nop,
-	[EXIT_REASON_MONITOR_INSTRUCTION]	= vmx_handle_nop,
-	[EXIT_REASON_MWAIT_INSTRUCTION]		= vmx_handle_nop,
-	[EXIT_REASON_RDPMC]			= vmx_handle_rdpmc,
-	[EXIT_REASON_MCE_DURING_VMENTRY]	= vmx_handle_mce_during_vmentry,
+	[EXIT_REASON_INVD]			= mvm_emulate_nop,
+	[EXIT_REASON_WBINVD]			= mvm_emulate_nop,
+	[EXIT_REASON_MONITOR_INSTRUCTION]	= mvm_emulate_nop,
+	[EXIT_REASON_MWAIT_INSTRUCTION]		= mvm_emulate_nop,
+	[EXIT_REASON_RDPMC]			= mvm_emulate_rdpmc,
+	[EXIT_REASON_MCE_DURING_VMENTRY]	= mvm_handle_host_event,
 	[EXIT_REASON_IO_INSTRUCTION]		= vmx_handle_io,
-	[EXIT_REASON_MSR_READ]			= vmx_handle_rdmsr,
-	[EXIT_REASON_MSR_WRITE]			= vmx_handle_wrmsr,
+	[EXIT_REASON_MSR_READ]			= mvm_emulate_rdmsr,
+	[EXIT_REASON_MSR_WRITE]			= mvm_emulate_wrmsr,
 	[EXIT_REASON_EPT_VIOLATION]		= vmx_handle_ept_violation,
 	[EXIT_REASON_EPT_MISCONFIG]		= vmx_handle_ept_misconfig,
-	[EXIT_REASON_XSETBV]			= vmx_handle_xsetbv,
+	[EXIT_REASON_XSETBV]			= mvm_emulate_xsetbv,
 };
 
 static int vmx_handle_exit(struct mvm_vcpu *vcpu)
@@ -1487,7 +1346,7 @@ static int vmx_handle_exit(struct mvm_vcpu *vcpu)
 	return mvm_handle_unknown_exit(vcpu, reason);
 }
 
-struct mvm_x86_ops vmx_x86_ops = {
+const struct mvm_x86_ops vmx_x86_ops = {
 	.name			= "vmx",
 	.vm_size		= sizeof(struct mvm),
 	.vcpu_size		= sizeof(struct vcpu_vmx),
@@ -1495,8 +1354,6 @@ struct mvm_x86_ops vmx_x86_ops = {
 	.hardware_unsetup	= vmx_hardware_unsetup,
 	.hardware_enable	= vmx_hardware_enable,
 	.hardware_disable	= vmx_hardware_disable,
-	.vm_init		= vmx_vm_init,
-	.vm_destroy		= vmx_vm_destroy,
 	.vcpu_create		= vmx_vcpu_create,
 	.vcpu_free		= vmx_vcpu_free,
 	.vcpu_reset		= vmx_vcpu_reset,
@@ -1520,10 +1377,10 @@ struct mvm_x86_ops vmx_x86_ops = {
 	.set_efer		= vmx_set_efer,
 	.get_cpl		= vmx_get_cpl,
 	.set_dr7		= vmx_set_dr7,
-	.get_interrupt_shadow	= vmx_get_interrupt_shadow,
-	.set_interrupt_shadow	= vmx_set_interrupt_shadow,
 	.get_msr		= vmx_get_msr,
 	.set_msr		= vmx_set_msr,
+	.get_tsc_offset		= vmx_get_tsc_offset,
+	.set_tsc_offset		= vmx_set_tsc_offset,
 	.skip_instruction	= vmx_skip_instruction,
 	.inject_exception	= vmx_inject_exception,
 	.dump_state		= vmx_dump_state,
@@ -1540,5 +1397,4 @@ struct mvm_x86_ops vmx_x86_ops = {
 	 * Slots above 2^48 are refused even where MAXPHYADDR is 52 (see
 	 * mvm_mmu_init()); KVM would use a 5-level EPT there.
 	 */
-	.npt_levels		= 4,
 };

@@ -7,28 +7,12 @@
  */
 #include <linux/linkage.h>
 #include <asm/asm.h>
-#include <asm/kvm_vcpu_regs.h>
+#include "entry_regs.h"
 #include <asm/unwind_hints.h>
 #include <asm/segment.h>
 #include <asm/nospec-branch.h>
 #include <asm/msr-index.h>
 #include <asm/percpu.h>
-
-#define VCPU_RAX	(__VCPU_REGS_RAX * 8)
-#define VCPU_RCX	(__VCPU_REGS_RCX * 8)
-#define VCPU_RDX	(__VCPU_REGS_RDX * 8)
-#define VCPU_RBX	(__VCPU_REGS_RBX * 8)
-#define VCPU_RBP	(__VCPU_REGS_RBP * 8)
-#define VCPU_RSI	(__VCPU_REGS_RSI * 8)
-#define VCPU_RDI	(__VCPU_REGS_RDI * 8)
-#define VCPU_R8		(__VCPU_REGS_R8 * 8)
-#define VCPU_R9		(__VCPU_REGS_R9 * 8)
-#define VCPU_R10	(__VCPU_REGS_R10 * 8)
-#define VCPU_R11	(__VCPU_REGS_R11 * 8)
-#define VCPU_R12	(__VCPU_REGS_R12 * 8)
-#define VCPU_R13	(__VCPU_REGS_R13 * 8)
-#define VCPU_R14	(__VCPU_REGS_R14 * 8)
-#define VCPU_R15	(__VCPU_REGS_R15 * 8)
 
 #define HOST_RSP_FIELD	0x6c14
 
@@ -85,20 +69,7 @@ SYM_INNER_LABEL(vmx_vmexit, SYM_L_GLOBAL)
 	UNWIND_HINT_RESTORE
 	push	%rax
 	mov	8(%rsp), %rax
-	mov	%rcx, VCPU_RCX(%rax)
-	mov	%rdx, VCPU_RDX(%rax)
-	mov	%rbx, VCPU_RBX(%rax)
-	mov	%rbp, VCPU_RBP(%rax)
-	mov	%rsi, VCPU_RSI(%rax)
-	mov	%rdi, VCPU_RDI(%rax)
-	mov	%r8, VCPU_R8(%rax)
-	mov	%r9, VCPU_R9(%rax)
-	mov	%r10, VCPU_R10(%rax)
-	mov	%r11, VCPU_R11(%rax)
-	mov	%r12, VCPU_R12(%rax)
-	mov	%r13, VCPU_R13(%rax)
-	mov	%r14, VCPU_R14(%rax)
-	mov	%r15, VCPU_R15(%rax)
+	MVM_STORE_GUEST_GPRS_BUT_RAX %rax
 	popq	VCPU_RAX(%rax)
 	xor	%ebx, %ebx		/* return value: 0, VM exit */
 
