@@ -163,10 +163,11 @@ int mvm_arch_vm_init(struct mvm *mvm);
 void mvm_arch_vm_destroy(struct mvm *mvm);
 long mvm_arch_vm_ioctl(struct mvm *mvm, unsigned int ioctl,
 		       unsigned long arg);
+/* Paired: alloc/free the struct, create/destroy what it holds. */
 struct mvm_vcpu *mvm_arch_alloc_vcpu(void);
+void mvm_arch_free_vcpu(struct mvm_vcpu *vcpu);
 int mvm_arch_vcpu_create(struct mvm_vcpu *vcpu);
-/* Undoes mvm_arch_vcpu_create() and frees the vCPU struct. */
-void mvm_arch_vcpu_free(struct mvm_vcpu *vcpu);
+void mvm_arch_vcpu_destroy(struct mvm_vcpu *vcpu);
 long mvm_arch_vcpu_ioctl(struct mvm_vcpu *vcpu, unsigned int ioctl,
 			 unsigned long arg);
 int mvm_arch_vcpu_run(struct mvm_vcpu *vcpu);

@@ -37,19 +37,62 @@ static const struct file_operations mvm_vcpu_fops;
 /* ------------------------------------------------------------------ */
 /* VM lifetime                                                          */
 
+/*
+ * One vCPU, made and unmade in one place: mvm_vcpu_alloc() sets up in
+ * the order struct, kvm_run page, PIO page, arch state, and unwinds in
+ * reverse on failure; mvm_vcpu_free() undoes it all in that same reverse
+ * order.  The vCPU is not yet visible to anyone.
+ */
+static struct mvm_vcpu *mvm_vcpu_alloc(struct mvm *mvm, u32 id)
+{
+	struct mvm_vcpu *vcpu;
+	int r = -ENOMEM;
+
+	vcpu = mvm_arch_alloc_vcpu();
+	if (!vcpu)
+		return ERR_PTR(-ENOMEM);
+	vcpu->mvm = mvm;
+	vcpu->vcpu_id = id;
+	vcpu->cpu = -1;
+	mutex_init(&vcpu->mutex);
+
+	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!vcpu->run)
+		goto out_vcpu;
+	vcpu->pio_data = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!vcpu->pio_data)
+		goto out_run;
+	r = mvm_arch_vcpu_create(vcpu);
+	if (r)
+		goto out_pio;
+	return vcpu;
+
+out_pio:
+	free_page((unsigned long)vcpu->pio_data);
+out_run:
+	free_page((unsigned long)vcpu->run);
+out_vcpu:
+	mvm_arch_free_vcpu(vcpu);
+	return ERR_PTR(r);
+}
+
+static void mvm_vcpu_free(struct mvm_vcpu *vcpu)
+{
+	mvm_arch_vcpu_destroy(vcpu);
+	free_page((unsigned long)vcpu->pio_data);
+	free_page((unsigned long)vcpu->run);
+	mvm_arch_free_vcpu(vcpu);
+}
+
 static void mvm_destroy_vm(struct mvm *mvm)
 {
 	int i;
 
 	for (i = 0; i < atomic_read(&mvm->online_vcpus); i++) {
 		struct mvm_vcpu *vcpu = mvm->vcpus[i];
-		struct kvm_run *run = vcpu->run;
-		void *pio_data = vcpu->pio_data;
 
 		mvm->vcpus[i] = NULL;
-		mvm_arch_vcpu_free(vcpu);
-		free_page((unsigned long)run);
-		free_page((unsigned long)pio_data);
+		mvm_vcpu_free(vcpu);
 	}
 	mvm_arch_vm_destroy(mvm);
 	mvm_free_memslots(mvm);
@@ -252,28 +295,16 @@ static int mvm_vm_ioctl_create_vcpu(struct mvm *mvm, unsigned long id)
 	mvm->created_vcpus++;
 	mutex_unlock(&mvm->lock);
 
-	r = -ENOMEM;
-	vcpu = mvm_arch_alloc_vcpu();
-	if (!vcpu)
+	vcpu = mvm_vcpu_alloc(mvm, id);
+	if (IS_ERR(vcpu)) {
+		r = PTR_ERR(vcpu);
 		goto out_count;
-	vcpu->mvm = mvm;
-	vcpu->vcpu_id = id;
-	vcpu->cpu = -1;
-	mutex_init(&vcpu->mutex);
-
-	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-	vcpu->pio_data = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-	if (!vcpu->run || !vcpu->pio_data)
-		goto out_free_pages;
-
-	r = mvm_arch_vcpu_create(vcpu);
-	if (r)
-		goto out_free_pages;
+	}
 
 	mutex_lock(&mvm->lock);
 	if (mvm_get_vcpu_by_id(mvm, id)) {
 		r = -EEXIST;
-		goto out_unlock_destroy;
+		goto out_unlock;
 	}
 
 	idx = atomic_read(&mvm->online_vcpus);
@@ -296,7 +327,7 @@ static int mvm_vm_ioctl_create_vcpu(struct mvm *mvm, unsigned long id)
 		mutex_unlock(&vcpu->mutex);
 		mvm->vcpus[idx] = NULL;
 		refcount_dec(&mvm->users);
-		goto out_unlock_destroy;
+		goto out_unlock;
 	}
 
 	/* Publish vcpus[idx] before the count that makes it visible. */
@@ -306,16 +337,9 @@ static int mvm_vm_ioctl_create_vcpu(struct mvm *mvm, unsigned long id)
 	mutex_unlock(&mvm->lock);
 	return r;
 
-out_unlock_destroy:
+out_unlock:
 	mutex_unlock(&mvm->lock);
-	free_page((unsigned long)vcpu->run);
-	free_page((unsigned long)vcpu->pio_data);
-	mvm_arch_vcpu_free(vcpu);
-	goto out_count;
-out_free_pages:
-	free_page((unsigned long)vcpu->run);
-	free_page((unsigned long)vcpu->pio_data);
-	kfree(vcpu);
+	mvm_vcpu_free(vcpu);
 out_count:
 	mutex_lock(&mvm->lock);
 	mvm->created_vcpus--;

@@ -301,10 +301,15 @@ static void mvm_vcpu_put(struct mvm_vcpu *vcpu)
 /* ------------------------------------------------------------------ */
 /* vCPU create / reset / free                                           */
 
+/* The vendor's vCPU struct, which embeds struct mvm_vcpu. */
 struct mvm_vcpu *mvm_arch_alloc_vcpu(void)
 {
-	/* Freed with kfree() by the core if creation fails early. */
 	return kzalloc(mvm_x86_ops->vcpu_size, GFP_KERNEL_ACCOUNT);
+}
+
+void mvm_arch_free_vcpu(struct mvm_vcpu *vcpu)
+{
+	kfree(vcpu);
 }
 
 /*
@@ -393,14 +398,14 @@ out_fpu:
 	return r;
 }
 
-void mvm_arch_vcpu_free(struct mvm_vcpu *vcpu)
+/* Undoes mvm_arch_vcpu_create() and what the vCPU gathered since. */
+void mvm_arch_vcpu_destroy(struct mvm_vcpu *vcpu)
 {
 	mvm_x86_ops->vcpu_free(vcpu);
 	mvm_mmu_free_page_cache(vcpu);
 	mvm_entry_work_free(vcpu);
 	fpu_free_guest_fpstate(&vcpu->arch.guest_fpu);
 	kvfree(vcpu->arch.cpuid_entries);
-	kfree(vcpu);
 }
 
 /* ------------------------------------------------------------------ */
