@@ -45,6 +45,28 @@
 	mov	%r14, VCPU_R14(\regs)
 	mov	%r15, VCPU_R15(\regs)
 .endm
+
+/*
+ * Zero every GPR but RSP and RBX (which VMX's path uses for its return
+ * value; AMD-V's clears it itself), so that the host never speculates on
+ * a guest value, not even in those reloaded from the stack afterwards.
+ */
+.macro MVM_CLEAR_GPRS_BUT_RBX
+	xor	%eax, %eax
+	xor	%ecx, %ecx
+	xor	%edx, %edx
+	xor	%ebp, %ebp
+	xor	%esi, %esi
+	xor	%edi, %edi
+	xor	%r8d, %r8d
+	xor	%r9d, %r9d
+	xor	%r10d, %r10d
+	xor	%r11d, %r11d
+	xor	%r12d, %r12d
+	xor	%r13d, %r13d
+	xor	%r14d, %r14d
+	xor	%r15d, %r15d
+.endm
 #endif
 
 #endif /* __ARCH_X86_MVM_ENTRY_REGS_H */

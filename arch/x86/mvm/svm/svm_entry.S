@@ -79,25 +79,9 @@ SYM_FUNC_START(__svm_vcpu_run)
 	UNTRAIN_RET
 	ALTERNATIVE "", "call entry_ibpb", X86_FEATURE_IBPB_ON_VMEXIT
 
-	/*
-	 * Leave no guest value in a register the host might speculate on,
-	 * not even in those reloaded from the stack below.
-	 */
-	xor	%eax, %eax
+	/* Leave no guest value in a register the host might speculate on. */
 	xor	%ebx, %ebx
-	xor	%ecx, %ecx
-	xor	%edx, %edx
-	xor	%ebp, %ebp
-	xor	%esi, %esi
-	xor	%edi, %edi
-	xor	%r8d, %r8d
-	xor	%r9d, %r9d
-	xor	%r10d, %r10d
-	xor	%r11d, %r11d
-	xor	%r12d, %r12d
-	xor	%r13d, %r13d
-	xor	%r14d, %r14d
-	xor	%r15d, %r15d
+	MVM_CLEAR_GPRS_BUT_RBX
 
 	add	$24, %rsp
 	pop	%rbx

@@ -74,24 +74,8 @@ SYM_INNER_LABEL(vmx_vmexit, SYM_L_GLOBAL)
 	xor	%ebx, %ebx		/* return value: 0, VM exit */
 
 .Lclear_regs:
-	/*
-	 * Leave no guest value in a register the host might speculate on,
-	 * not even in those reloaded from the stack below.
-	 */
-	xor	%eax, %eax
-	xor	%ecx, %ecx
-	xor	%edx, %edx
-	xor	%ebp, %ebp
-	xor	%esi, %esi
-	xor	%edi, %edi
-	xor	%r8d, %r8d
-	xor	%r9d, %r9d
-	xor	%r10d, %r10d
-	xor	%r11d, %r11d
-	xor	%r12d, %r12d
-	xor	%r13d, %r13d
-	xor	%r14d, %r14d
-	xor	%r15d, %r15d
+	/* Leave no guest value in a register the host might speculate on. */
+	MVM_CLEAR_GPRS_BUT_RBX
 
 	/*
 	 * Before the first RET the guest could have steered: refill the
