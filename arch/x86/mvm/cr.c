@@ -160,17 +160,24 @@ int mvm_emulate_set_cr4(struct mvm_vcpu *vcpu, unsigned long val)
 /*
  * MOV to CR8.  Without an in-kernel APIC the TPR is only a value that
  * userspace reads in kvm_run->cr8; it must never reach the physical TPR,
- * which would mask the host's own interrupts.
+ * which would mask the host's own interrupts.  A lower TPR may unmask an
+ * interrupt that userspace's APIC holds back: as KVM (VMX handle_cr, SVM
+ * cr8_write_interception), exit with KVM_EXIT_SET_TPR so it can look.
  */
 int mvm_emulate_set_cr8(struct mvm_vcpu *vcpu, unsigned long val)
 {
+	unsigned long prev = vcpu->arch.cr8;
+
 	if (val & ~0xfUL) {
 		mvm_inject_gp(vcpu, 0);
 		return 1;
 	}
 	vcpu->arch.cr8 = val;
 	mvm_x86_ops->skip_instruction(vcpu);
-	return 1;
+	if (prev <= val)
+		return 1;
+	vcpu->run->exit_reason = KVM_EXIT_SET_TPR;
+	return 0;
 }
 
 static void mvm_set_guest_dr7(struct mvm_vcpu *vcpu, unsigned long val)

@@ -190,11 +190,7 @@ int mvm_write_guest_virt(struct mvm_vcpu *vcpu, gva_t gva, const void *data,
 
 void mvm_inject_page_fault(struct mvm_vcpu *vcpu, gva_t gva, u32 pf_error)
 {
-	mvm_x86_ops->set_cr(vcpu, 2, gva);
-	vcpu->arch.exception_pending = true;
-	vcpu->arch.exception_vector = PF_VECTOR;
-	vcpu->arch.exception_has_error_code = true;
-	vcpu->arch.exception_error_code = pf_error;
+	mvm_queue_exception_payload(vcpu, PF_VECTOR, true, pf_error, gva);
 }
 
 /* ------------------------------------------------------------------ */

@@ -108,6 +108,31 @@ struct mvm_mmio {
 	u8 insn_len;			/* RIP advance once complete */
 };
 
+/* An exception for the guest (SDM vol. 3A 6.15, APM vol. 2 8.2). */
+struct mvm_queued_exception {
+	bool pending;
+	bool injected;
+	u8 vector;
+	bool has_error_code;
+	u32 error_code;
+	/*
+	 * The payload (CR2 of a #PF, DR6 bits of a #DB) is delivered into
+	 * the register when the exception is queued, as KVM does without
+	 * KVM_CAP_EXCEPTION_PAYLOAD; it is kept only to be reported.
+	 */
+	bool has_payload;
+	u64 payload;
+	u8 insn_len;			/* INT3/INTO re-injected on VT-x */
+};
+
+/* An interrupt for the guest: KVM_INTERRUPT, or an INTn interrupted. */
+struct mvm_queued_interrupt {
+	bool injected;
+	bool soft;			/* INTn: insn_len is its length */
+	u8 nr;
+	u8 insn_len;
+};
+
 /*
  * Every field is M (vcpu->mutex: only the vCPU's own ioctls, KVM_RUN
  * included, touch them) unless annotated otherwise; legend in
@@ -158,11 +183,20 @@ struct mvm_vcpu_arch {
 
 	struct fpu_guest guest_fpu;
 
-	/* Exception to inject at the next entry. */
-	bool exception_pending;
-	u8 exception_vector;
-	bool exception_has_error_code;
-	u32 exception_error_code;
+	/*
+	 * Events for the guest (events.c).  An event is "pending" while
+	 * nothing has been committed for it yet, "injected" once it is in
+	 * the VMCS/VMCB event-injection field or was reported by the
+	 * IDT-vectoring information / EXITINTINFO of the last exit as
+	 * interrupted mid-delivery: an injected event is delivered again,
+	 * unchanged, before anything new.
+	 */
+	struct mvm_queued_exception exception;
+	struct mvm_queued_interrupt interrupt;
+	/* KVM_NMI (and, later, the local APIC's NMIs): any thread.  A. */
+	atomic_t nmi_queued;
+	unsigned int nmi_pending;	/* at most 2, as KVM */
+	bool nmi_injected;
 
 	/* Completion of an exit that went to userspace (PIO in, MMIO read). */
 	int (*complete_userspace_io)(struct mvm_vcpu *vcpu);

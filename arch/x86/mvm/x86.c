@@ -121,6 +121,8 @@ int mvm_arch_check_extension(struct mvm *mvm, long ext)
 	case KVM_CAP_EXT_CPUID:
 	case KVM_CAP_IMMEDIATE_EXIT:
 	case KVM_CAP_READONLY_MEM:
+	case KVM_CAP_VCPU_EVENTS:
+	case KVM_CAP_USER_NMI:
 		return 1;
 	default:
 		return 0;
@@ -280,7 +282,7 @@ static struct preempt_ops mvm_preempt_ops = {
  * Make the vendor state (the VMCS on VT-x) current on this CPU for the
  * duration of an ioctl; the preempt notifier moves it if we migrate.
  */
-static void mvm_vcpu_load(struct mvm_vcpu *vcpu)
+void mvm_vcpu_load(struct mvm_vcpu *vcpu)
 {
 	int cpu = get_cpu();
 
@@ -289,7 +291,7 @@ static void mvm_vcpu_load(struct mvm_vcpu *vcpu)
 	put_cpu();
 }
 
-static void mvm_vcpu_put(struct mvm_vcpu *vcpu)
+void mvm_vcpu_put(struct mvm_vcpu *vcpu)
 {
 	preempt_disable();
 	WRITE_ONCE(vcpu->cpu, -1);
@@ -361,7 +363,7 @@ static void mvm_vcpu_reset(struct mvm_vcpu *vcpu)
 	memset(arch->db, 0, sizeof(arch->db));
 	arch->dr6 = MVM_DR6_FIXED_1;
 	arch->dr7 = MVM_DR7_FIXED_1;	/* and in the VMCS/VMCB, above */
-	arch->exception_pending = false;
+	mvm_events_reset(vcpu);
 	arch->complete_userspace_io = NULL;
 }
 
@@ -469,7 +471,8 @@ static void mvm_set_regs(struct mvm_vcpu *vcpu, const struct kvm_regs *regs)
 	mvm_rip_write(vcpu, regs->rip);
 	mvm_x86_ops->set_rflags(vcpu, regs->rflags | X86_EFLAGS_FIXED);
 	/* As KVM: new registers discard an exception not yet delivered. */
-	vcpu->arch.exception_pending = false;
+	vcpu->arch.exception.pending = false;
+	set_bit(MVM_REQ_EVENT, &vcpu->requests);
 }
 
 static void mvm_get_sregs(struct mvm_vcpu *vcpu, struct kvm_sregs *sregs)
@@ -499,6 +502,7 @@ static void mvm_get_sregs(struct mvm_vcpu *vcpu, struct kvm_sregs *sregs)
 	sregs->cr8 = vcpu->arch.cr8;
 	sregs->efer = ops->get_efer(vcpu);
 	sregs->apic_base = vcpu->arch.apic_base;
+	mvm_get_interrupt_bitmap(vcpu, sregs->interrupt_bitmap);
 }
 
 
@@ -535,14 +539,9 @@ static int mvm_set_sregs(struct mvm_vcpu *vcpu, const struct kvm_sregs *sregs)
 {
 	const struct mvm_x86_ops *ops = mvm_x86_ops;
 	struct desc_ptr dt;
-	int i;
 
 	if (!mvm_valid_sregs(vcpu, sregs))
 		return -EINVAL;
-	/* Without an interrupt controller there is nothing to inject into. */
-	for (i = 0; i < ARRAY_SIZE(sregs->interrupt_bitmap); i++)
-		if (sregs->interrupt_bitmap[i])
-			return -EINVAL;
 
 	vcpu->arch.cr8 = sregs->cr8;
 	vcpu->arch.apic_base = sregs->apic_base;
@@ -568,7 +567,7 @@ static int mvm_set_sregs(struct mvm_vcpu *vcpu, const struct kvm_sregs *sregs)
 	dt.address = sregs->gdt.base;
 	ops->set_gdt(vcpu, &dt);
 
-	vcpu->arch.exception_pending = false;
+	mvm_set_interrupt_bitmap(vcpu, sregs->interrupt_bitmap);
 	return 0;
 }
 
@@ -625,6 +624,14 @@ long mvm_arch_vcpu_ioctl(struct mvm_vcpu *vcpu, unsigned int ioctl,
 		r = mvm_vcpu_msr_io(vcpu, argp, ioctl == KVM_SET_MSRS);
 		mvm_vcpu_put(vcpu);
 		return r;
+	case KVM_INTERRUPT:
+		return mvm_vcpu_ioctl_interrupt(vcpu, argp);
+	case KVM_NMI:
+		return mvm_vcpu_ioctl_nmi(vcpu);
+	case KVM_GET_VCPU_EVENTS:
+		return mvm_vcpu_ioctl_get_vcpu_events(vcpu, argp);
+	case KVM_SET_VCPU_EVENTS:
+		return mvm_vcpu_ioctl_set_vcpu_events(vcpu, argp);
 	default:
 		return -EINVAL;
 	}
@@ -692,7 +699,8 @@ static void mvm_post_run_save(struct mvm_vcpu *vcpu)
 	run->if_flag = !!(mvm_x86_ops->get_rflags(vcpu) & X86_EFLAGS_IF);
 	run->cr8 = vcpu->arch.cr8;
 	run->apic_base = vcpu->arch.apic_base;
-	run->ready_for_interrupt_injection = 0;
+	run->ready_for_interrupt_injection =
+		mvm_ready_for_interrupt_injection(vcpu);
 }
 
 /* 1: keep going, 0: back to userspace, <0: error. */
@@ -709,18 +717,24 @@ static int mvm_vcpu_enter_guest(struct mvm_vcpu *vcpu)
 		if (test_and_clear_bit(MVM_REQ_TLB_FLUSH, &vcpu->requests))
 			mvm_x86_ops->flush_tlb(vcpu);
 	}
-	if (unlikely(mvm_entry_work_pending() || !mvm_hw_enabled_this_cpu())) {
+	if (unlikely(mvm_entry_work_pending() || !mvm_hw_enabled_this_cpu() ||
+		     test_bit(MVM_REQ_TRIPLE_FAULT, &vcpu->requests))) {
 		vcpu->mode = MVM_OUTSIDE_GUEST_MODE;
 		local_irq_enable();
 		preempt_enable();
 		if (!mvm_hw_enabled_this_cpu())
 			return -EIO;	/* the system is rebooting */
+		if (test_and_clear_bit(MVM_REQ_TRIPLE_FAULT, &vcpu->requests))
+			return mvm_handle_triple_fault(vcpu);
 		return mvm_handle_entry_work(vcpu) ? -EINTR : 1;
 	}
 
-	if (vcpu->arch.exception_pending) {
-		mvm_x86_ops->inject_exception(vcpu);
-		vcpu->arch.exception_pending = false;
+	/* Past the last bail-out: what is injected now is entered with. */
+	if (test_and_clear_bit(MVM_REQ_EVENT, &vcpu->requests) ||
+	    unlikely(vcpu->run->request_interrupt_window)) {
+		mvm_inject_pending_events(vcpu);
+		if (vcpu->run->request_interrupt_window)
+			mvm_x86_ops->enable_irq_window(vcpu);
 	}
 
 	/*
@@ -791,6 +805,13 @@ int mvm_arch_vcpu_run(struct mvm_vcpu *vcpu)
 	fpu_swap_kvm_fpstate(&vcpu->arch.guest_fpu, true);
 	run->flags = 0;
 
+	/* The TPR userspace's interrupt controller holds (KVM re-syncs it). */
+	if (run->cr8 & ~0xfULL) {
+		r = -EINVAL;
+		goto out;
+	}
+	vcpu->arch.cr8 = run->cr8;
+
 	/* Finish the PIO/MMIO userspace just served, then honour immediate_exit. */
 	if (vcpu->arch.complete_userspace_io) {
 		int (*complete)(struct mvm_vcpu *) = vcpu->arch.complete_userspace_io;
@@ -808,6 +829,12 @@ int mvm_arch_vcpu_run(struct mvm_vcpu *vcpu)
 	vcpu->arch.ran_once = true;
 	do {
 		r = mvm_vcpu_enter_guest(vcpu);
+		/* Userspace waits to KVM_INTERRUPT: the window is open. */
+		if (r > 0 && unlikely(run->request_interrupt_window) &&
+		    mvm_ready_for_interrupt_injection(vcpu)) {
+			run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
+			r = 0;
+		}
 	} while (r > 0);
 
 out:

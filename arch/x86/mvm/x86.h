@@ -80,8 +80,27 @@ struct mvm_x86_ops {
 
 	/* Advance RIP past the instruction that caused the current exit. */
 	void (*skip_instruction)(struct mvm_vcpu *vcpu);
-	/* Queue vcpu->arch.exception_* into the next entry. */
+	/*
+	 * Event injection (events.c decides what and when; these only
+	 * encode it, IRQs off just before entry).  inject_exception puts
+	 * vcpu->arch.exception, inject_irq vcpu->arch.interrupt, inject_nmi
+	 * an NMI into the VMCS/VMCB event-injection field.
+	 */
 	void (*inject_exception)(struct mvm_vcpu *vcpu);
+	void (*inject_irq)(struct mvm_vcpu *vcpu);
+	void (*inject_nmi)(struct mvm_vcpu *vcpu);
+	/* Could an interrupt / NMI be delivered now (IF, shadow, NMI mask)? */
+	bool (*interrupt_allowed)(struct mvm_vcpu *vcpu);
+	bool (*nmi_allowed)(struct mvm_vcpu *vcpu);
+	/* Exit as soon as it could (interrupt / NMI window). */
+	void (*enable_irq_window)(struct mvm_vcpu *vcpu);
+	void (*enable_nmi_window)(struct mvm_vcpu *vcpu);
+	/* MVM_X86_SHADOW_INT_* (KVM's kvm_vcpu_events.interrupt.shadow). */
+	u32 (*get_interrupt_shadow)(struct mvm_vcpu *vcpu);
+	void (*set_interrupt_shadow)(struct mvm_vcpu *vcpu, u32 mask);
+	/* NMIs blocked (by an NMI being handled, until IRET). */
+	bool (*get_nmi_mask)(struct mvm_vcpu *vcpu);
+	void (*set_nmi_mask)(struct mvm_vcpu *vcpu, bool masked);
 
 	/* Print the VMCS/VMCB to the kernel log (unknown exit, failed entry). */
 	void (*dump_state)(struct mvm_vcpu *vcpu);
@@ -108,6 +127,12 @@ int svm_probe(const char **why);
 int vmx_probe(const char **why);
 
 #define MVM_REQ_TLB_FLUSH	0
+#define MVM_REQ_EVENT		1	/* events.c has something to inject */
+#define MVM_REQ_TRIPLE_FAULT	2	/* KVM_EXIT_SHUTDOWN before entry */
+
+/* kvm_vcpu_events.interrupt.shadow bits (KVM's KVM_X86_SHADOW_INT_*). */
+#define MVM_X86_SHADOW_INT_MOV_SS	0x01
+#define MVM_X86_SHADOW_INT_STI		0x02
 
 /* entry_work.c */
 int mvm_entry_work_init(struct mvm_vcpu *vcpu);
@@ -168,14 +193,37 @@ extern u64 mvm_supported_xcr0;	/* XCR0 bits a guest may enable */
 /* RESET values of CRs, EFER, GDTR/IDTR, RFLAGS, DR7, PAT, TSC offset. */
 void mvm_set_reset_registers(struct mvm_vcpu *vcpu);
 
-static inline void mvm_queue_exception(struct mvm_vcpu *vcpu, u8 vector,
-				       bool has_error_code, u32 error_code)
-{
-	vcpu->arch.exception_pending = true;
-	vcpu->arch.exception_vector = vector;
-	vcpu->arch.exception_has_error_code = has_error_code;
-	vcpu->arch.exception_error_code = error_code;
-}
+/* Make the vendor state current for an ioctl (put undoes it). */
+void mvm_vcpu_load(struct mvm_vcpu *vcpu);
+void mvm_vcpu_put(struct mvm_vcpu *vcpu);
+
+/*
+ * events.c.  Queueing applies the double-fault rules (SDM vol. 3A table
+ * 6-5); the _payload form sets CR2 for a #PF.  requeue: the event an exit
+ * interrupted, delivered again unchanged (insn_len: INT3/INTO on VT-x).
+ */
+void mvm_queue_exception(struct mvm_vcpu *vcpu, u8 vector,
+			 bool has_error_code, u32 error_code);
+void mvm_queue_exception_payload(struct mvm_vcpu *vcpu, u8 vector,
+				 bool has_error_code, u32 error_code,
+				 u64 payload);
+void mvm_requeue_exception(struct mvm_vcpu *vcpu, u8 vector,
+			   bool has_error_code, u32 error_code, u8 insn_len);
+void mvm_queue_interrupt(struct mvm_vcpu *vcpu, u8 vector, bool soft,
+			 u8 insn_len);
+void mvm_clear_injected_events(struct mvm_vcpu *vcpu);
+void mvm_inject_pending_events(struct mvm_vcpu *vcpu);
+bool mvm_ready_for_interrupt_injection(struct mvm_vcpu *vcpu);
+void mvm_events_reset(struct mvm_vcpu *vcpu);
+long mvm_vcpu_ioctl_interrupt(struct mvm_vcpu *vcpu,
+			      struct kvm_interrupt __user *uirq);
+long mvm_vcpu_ioctl_nmi(struct mvm_vcpu *vcpu);
+long mvm_vcpu_ioctl_get_vcpu_events(struct mvm_vcpu *vcpu,
+				    struct kvm_vcpu_events __user *uev);
+long mvm_vcpu_ioctl_set_vcpu_events(struct mvm_vcpu *vcpu,
+				    struct kvm_vcpu_events __user *uev);
+void mvm_get_interrupt_bitmap(struct mvm_vcpu *vcpu, u64 *bitmap);
+void mvm_set_interrupt_bitmap(struct mvm_vcpu *vcpu, const u64 *bitmap);
 
 static inline void mvm_inject_gp(struct mvm_vcpu *vcpu, u32 error_code)
 {

@@ -19,6 +19,7 @@
 #include <linux/mm.h>
 #include <linux/percpu.h>
 #include <linux/slab.h>
+#include <asm/irq_vectors.h>
 #include <asm/svm.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
@@ -48,6 +49,22 @@ struct vcpu_svm {
 	 * checked against what the guest was offered (cr.c).
 	 */
 	unsigned long guest_cr4;
+
+	/*
+	 * NMI blocking, which an SVM guest's VMCB does not hold (no vNMI):
+	 * set when an NMI is injected, cleared once the guest has executed
+	 * the IRET that ends its handler (APM 15.20 "NMIs are blocked until
+	 * the next IRET").  The IRET is intercepted (awaiting_iret at RIP
+	 * nmi_iret_rip): blocking ends when RIP has moved past it.  While an
+	 * NMI waits for that, the guest may be single-stepped (TF) over the
+	 * instruction in the way: nmi_singlestep, with the guest's own TF/RF
+	 * in nmi_singlestep_guest_rflags.  As KVM without vNMI.
+	 */
+	bool nmi_masked;
+	bool awaiting_iret;
+	unsigned long nmi_iret_rip;
+	bool nmi_singlestep;
+	unsigned long nmi_singlestep_guest_rflags;
 };
 
 /*
@@ -93,6 +110,11 @@ static inline void svm_stgi(void)
 static void svm_set_intercept(struct vmcb *vmcb, int bit)
 {
 	vmcb->control.intercepts[bit / 32] |= BIT(bit % 32);
+}
+
+static void svm_clr_intercept(struct vmcb *vmcb, int bit)
+{
+	vmcb->control.intercepts[bit / 32] &= ~BIT(bit % 32);
 }
 
 /* DR6 as VMRUN loads it: nothing pending, so a #DB exit tells the cause. */
@@ -278,9 +300,15 @@ static void svm_vcpu_reset(struct mvm_vcpu *vcpu)
 	svm_set_intercept(vmcb, INTERCEPT_WBINVD);
 	/* No PMU for the guest: host counters stay the host's. */
 	svm_set_intercept(vmcb, INTERCEPT_RDPMC);
-	/* CR4: see vcpu_svm.guest_cr4.  CR8 writes only reach V_TPR. */
+	/* CR4: see vcpu_svm.guest_cr4. */
 	svm_set_intercept(vmcb, INTERCEPT_CR4_READ);
 	svm_set_intercept(vmcb, INTERCEPT_CR4_WRITE);
+	/*
+	 * CR8 writes: the TPR is userspace's (kvm_run->cr8), and a lower
+	 * one is reported (KVM_EXIT_SET_TPR), as KVM does with no in-kernel
+	 * APIC.  Reads see V_TPR, loaded from vcpu->arch.cr8 at each entry.
+	 */
+	svm_set_intercept(vmcb, INTERCEPT_CR8_WRITE);
 	/*
 	 * Every debug register access: the guest must never see the host's
 	 * breakpoint addresses; x86.c switches DR0-3 when the guest uses
@@ -320,6 +348,9 @@ static void svm_vcpu_reset(struct mvm_vcpu *vcpu)
 
 	svm->asid_cpu = -1;
 	svm->next_rip = 0;
+	svm->nmi_masked = false;
+	svm->awaiting_iret = false;
+	svm->nmi_singlestep = false;
 }
 
 /*
@@ -377,14 +408,29 @@ static void svm_cache_reg(struct mvm_vcpu *vcpu, enum mvm_reg reg)
 	__set_bit(reg, &vcpu->arch.regs_avail);
 }
 
+/* TF and RF that svm_enable_nmi_window() added are not the guest's. */
 static unsigned long svm_get_rflags(struct mvm_vcpu *vcpu)
 {
-	return to_svm(vcpu)->vmcb->save.rflags;
+	struct vcpu_svm *svm = to_svm(vcpu);
+	unsigned long rflags = svm->vmcb->save.rflags;
+
+	if (unlikely(svm->nmi_singlestep)) {
+		rflags &= ~(X86_EFLAGS_TF | X86_EFLAGS_RF);
+		rflags |= svm->nmi_singlestep_guest_rflags &
+			  (X86_EFLAGS_TF | X86_EFLAGS_RF);
+	}
+	return rflags;
 }
 
 static void svm_set_rflags(struct mvm_vcpu *vcpu, unsigned long rflags)
 {
-	to_svm(vcpu)->vmcb->save.rflags = rflags;
+	struct vcpu_svm *svm = to_svm(vcpu);
+
+	if (unlikely(svm->nmi_singlestep)) {
+		svm->nmi_singlestep_guest_rflags = rflags;
+		rflags |= X86_EFLAGS_TF | X86_EFLAGS_RF;
+	}
+	svm->vmcb->save.rflags = rflags;
 }
 
 static struct vmcb_seg *svm_seg(struct vcpu_svm *svm, int seg)
@@ -547,6 +593,14 @@ static void svm_set_dr7(struct mvm_vcpu *vcpu, unsigned long val)
 	to_svm(vcpu)->vmcb->save.dr7 = val;
 }
 
+/* One shadow bit covers STI and MOV SS (APM 15.21.5): report both. */
+static u32 svm_get_interrupt_shadow(struct mvm_vcpu *vcpu)
+{
+	if (to_svm(vcpu)->vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK)
+		return MVM_X86_SHADOW_INT_STI | MVM_X86_SHADOW_INT_MOV_SS;
+	return 0;
+}
+
 static void svm_set_interrupt_shadow(struct mvm_vcpu *vcpu, u32 mask)
 {
 	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
@@ -616,18 +670,128 @@ static void svm_skip_instruction(struct mvm_vcpu *vcpu)
 	svm_set_interrupt_shadow(vcpu, 0);
 }
 
+/* ------------------------------------------------------------------ */
+/* Event injection (APM 15.20 EVENTINJ, 15.21 interrupts)               */
+
 static void svm_inject_exception(struct mvm_vcpu *vcpu)
 {
 	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+	struct mvm_queued_exception *ex = &vcpu->arch.exception;
 
-	c->event_inj = vcpu->arch.exception_vector | SVM_EVTINJ_VALID |
-		       SVM_EVTINJ_TYPE_EXEPT;
+	c->event_inj = ex->vector | SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_EXEPT;
 	/* Real mode exceptions push no error code (APM 8.4.1, as KVM). */
-	if (vcpu->arch.exception_has_error_code &&
-	    (to_svm(vcpu)->vmcb->save.cr0 & X86_CR0_PE)) {
+	if (ex->has_error_code && (to_svm(vcpu)->vmcb->save.cr0 & X86_CR0_PE)) {
 		c->event_inj |= SVM_EVTINJ_VALID_ERR;
-		c->event_inj_err = vcpu->arch.exception_error_code;
+		c->event_inj_err = ex->error_code;
 	}
+}
+
+/*
+ * EVENTINJ delivers an external interrupt whatever RFLAGS.IF and the
+ * shadow say (APM 15.20): events.c only asks when the guest allows it,
+ * or userspace forced it with KVM_INTERRUPT.  A software interrupt that
+ * an exit interrupted is not re-injected (see svm_complete_interrupts()).
+ */
+static void svm_inject_irq(struct mvm_vcpu *vcpu)
+{
+	to_svm(vcpu)->vmcb->control.event_inj = vcpu->arch.interrupt.nr |
+		SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_INTR;
+}
+
+static void svm_inject_nmi(struct mvm_vcpu *vcpu)
+{
+	struct vcpu_svm *svm = to_svm(vcpu);
+
+	svm->vmcb->control.event_inj = SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_NMI |
+				       NMI_VECTOR;
+	svm->nmi_masked = true;
+	svm_set_intercept(svm->vmcb, INTERCEPT_IRET);
+}
+
+/* GIF is always 1 while a guest runs under mvm (no nested SVM). */
+static bool svm_interrupt_allowed(struct mvm_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+
+	return (svm_get_rflags(vcpu) & X86_EFLAGS_IF) &&
+	       !(vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK);
+}
+
+static bool svm_nmi_allowed(struct mvm_vcpu *vcpu)
+{
+	struct vcpu_svm *svm = to_svm(vcpu);
+
+	return !svm->nmi_masked &&
+	       !(svm->vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK);
+}
+
+/*
+ * A virtual interrupt (V_IRQ) of the highest priority, intercepted: the
+ * processor takes it, so exits with VINTR, as soon as the guest could
+ * take an interrupt (APM 15.21.4).  It is never delivered; the real one
+ * goes through EVENTINJ.  As KVM's svm_set_vintr().
+ */
+static void svm_enable_irq_window(struct mvm_vcpu *vcpu)
+{
+	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+
+	svm_set_intercept(to_svm(vcpu)->vmcb, INTERCEPT_VINTR);
+	c->int_vector = 0;
+	c->int_ctl &= ~V_INTR_PRIO_MASK;
+	c->int_ctl |= V_IRQ_MASK | (0xf << V_INTR_PRIO_SHIFT);
+}
+
+static void svm_clear_vintr(struct vcpu_svm *svm)
+{
+	svm_clr_intercept(svm->vmcb, INTERCEPT_VINTR);
+	svm->vmcb->control.int_ctl &= ~V_IRQ_INJECTION_BITS_MASK;
+}
+
+/*
+ * Without vNMI there is no NMI-window exit.  While NMIs are blocked, the
+ * intercepted IRET says when blocking ends; otherwise (an interrupt
+ * shadow, an event being injected, an IRET already intercepted but not
+ * yet executed) single-step the guest over what is in the way: the #DB
+ * intercept comes back after one instruction.  As KVM.
+ */
+static void svm_enable_nmi_window(struct mvm_vcpu *vcpu)
+{
+	struct vcpu_svm *svm = to_svm(vcpu);
+
+	if (svm->nmi_masked && !svm->awaiting_iret)
+		return;
+	if (svm->nmi_singlestep)
+		return;
+	svm->nmi_singlestep_guest_rflags = svm->vmcb->save.rflags;
+	svm->nmi_singlestep = true;
+	svm->vmcb->save.rflags |= X86_EFLAGS_TF | X86_EFLAGS_RF;
+}
+
+static void svm_disable_nmi_singlestep(struct vcpu_svm *svm)
+{
+	unsigned long keep = svm->nmi_singlestep_guest_rflags &
+			     (X86_EFLAGS_TF | X86_EFLAGS_RF);
+
+	svm->nmi_singlestep = false;
+	svm->vmcb->save.rflags &= ~(X86_EFLAGS_TF | X86_EFLAGS_RF);
+	svm->vmcb->save.rflags |= keep;
+}
+
+static bool svm_get_nmi_mask(struct mvm_vcpu *vcpu)
+{
+	return to_svm(vcpu)->nmi_masked;
+}
+
+static void svm_set_nmi_mask(struct mvm_vcpu *vcpu, bool masked)
+{
+	struct vcpu_svm *svm = to_svm(vcpu);
+
+	svm->nmi_masked = masked;
+	svm->awaiting_iret = false;
+	if (masked)
+		svm_set_intercept(svm->vmcb, INTERCEPT_IRET);
+	else
+		svm_clr_intercept(svm->vmcb, INTERCEPT_IRET);
 }
 
 static void svm_dump_seg(const char *name, struct vmcb_seg *s)
@@ -694,6 +858,10 @@ static void svm_vcpu_run(struct mvm_vcpu *vcpu)
 	 * must be set, or a guest spinning with no other exit would hold the
 	 * CPU.  GIF=0 keeps interrupts out of the host code around VMRUN.
 	 */
+	/* V_TPR is the TPR userspace sees (kvm_run->cr8). */
+	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) |
+				(vcpu->arch.cr8 & V_TPR_MASK);
+
 	svm_clgi();
 	raw_local_irq_enable();
 	__svm_vcpu_run(svm->vmcb_pa, regs, page_to_phys(sd->host_vmsave));
@@ -715,22 +883,52 @@ static void svm_vcpu_run(struct mvm_vcpu *vcpu)
 }
 
 /*
- * An exit that interrupted the delivery of an exception (for instance a
- * nested page fault on the guest's IDT or stack) must deliver it again,
- * or it would be lost (APM 15.7.2, EXITINTINFO).  Interrupts and NMIs
- * were the host's and software interrupts re-execute from RIP.
+ * After every exit, before it is handled: what was injected at the entry
+ * has been delivered, unless EXITINTINFO (APM 15.7.2) says the exit
+ * interrupted its delivery (a nested page fault on the guest's IDT or
+ * stack, say).  Then it goes back to the common state as injected and
+ * the next entry delivers it again, with its error code.  A software
+ * interrupt (INTn) is not: RIP still points at the instruction, which
+ * raises it again when it re-executes.
  */
-static void svm_complete_interrupted_event(struct vcpu_svm *svm)
+static void svm_complete_interrupts(struct vcpu_svm *svm)
 {
+	struct mvm_vcpu *vcpu = &svm->vcpu;
 	struct vmcb_control_area *c = &svm->vmcb->control;
 	u32 info = c->exit_int_info;
+	u8 vector = info & SVM_EXITINTINFO_VEC_MASK;
 
-	if (!(info & SVM_EXITINTINFO_VALID))
+	/* The IRET that ended the NMI handler has now executed. */
+	if (unlikely(svm->awaiting_iret) &&
+	    vcpu->arch.regs[MVM_REG_RIP] != svm->nmi_iret_rip) {
+		svm->nmi_masked = false;
+		svm->awaiting_iret = false;
+		set_bit(MVM_REQ_EVENT, &vcpu->requests);
+	}
+
+	mvm_clear_injected_events(vcpu);
+	if (likely(!(info & SVM_EXITINTINFO_VALID)))
 		return;
-	if ((info & SVM_EXITINTINFO_TYPE_MASK) != SVM_EXITINTINFO_TYPE_EXEPT)
-		return;
-	c->event_inj = info;
-	c->event_inj_err = c->exit_int_info_err;
+
+	switch (info & SVM_EXITINTINFO_TYPE_MASK) {
+	case SVM_EXITINTINFO_TYPE_NMI:
+		vcpu->arch.nmi_injected = true;
+		set_bit(MVM_REQ_EVENT, &vcpu->requests);
+		break;
+	case SVM_EXITINTINFO_TYPE_EXEPT:
+		/* INT3/INTO: like INTn, RIP is at the instruction. */
+		if (vector == BP_VECTOR || vector == OF_VECTOR)
+			break;
+		mvm_requeue_exception(vcpu, vector,
+				      info & SVM_EXITINTINFO_VALID_ERR,
+				      c->exit_int_info_err, 0);
+		break;
+	case SVM_EXITINTINFO_TYPE_INTR:
+		mvm_queue_interrupt(vcpu, vector, false, 0);
+		break;
+	default:
+		break;
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -770,6 +968,7 @@ static int svm_handle_shutdown(struct mvm_vcpu *vcpu)
 	/* The VMCB is undefined after a shutdown (APM 15.11): start over. */
 	svm_vcpu_reset(vcpu);
 	mvm_set_reset_registers(vcpu);
+	mvm_events_reset(vcpu);
 	return mvm_handle_triple_fault(vcpu);
 }
 
@@ -831,11 +1030,51 @@ static int svm_handle_dr(struct mvm_vcpu *vcpu)
  */
 static int svm_handle_db(struct mvm_vcpu *vcpu)
 {
-	struct vmcb_save_area *s = &to_svm(vcpu)->vmcb->save;
+	struct vcpu_svm *svm = to_svm(vcpu);
+	struct vmcb_save_area *s = &svm->vmcb->save;
 	unsigned long dr6 = s->dr6;
 
 	s->dr6 = SVM_DR6_CLEAN;
+	/* Our own single step toward an NMI window: not the guest's #DB. */
+	if (svm->nmi_singlestep) {
+		svm_disable_nmi_singlestep(svm);
+		set_bit(MVM_REQ_EVENT, &vcpu->requests);
+		return 1;
+	}
 	return mvm_reflect_db(vcpu, dr6);
+}
+
+/* The V_IRQ of svm_enable_irq_window() was taken: the window is open. */
+static int svm_handle_vintr(struct mvm_vcpu *vcpu)
+{
+	svm_clear_vintr(to_svm(vcpu));
+	set_bit(MVM_REQ_EVENT, &vcpu->requests);
+	return 1;
+}
+
+/*
+ * The guest is about to IRET, which unblocks NMIs once it completes:
+ * the next exit with RIP elsewhere (svm_complete_interrupts()).
+ */
+static int svm_handle_iret(struct mvm_vcpu *vcpu)
+{
+	struct vcpu_svm *svm = to_svm(vcpu);
+
+	svm_clr_intercept(svm->vmcb, INTERCEPT_IRET);
+	svm->awaiting_iret = true;
+	svm->nmi_iret_rip = vcpu->arch.regs[MVM_REG_RIP];
+	set_bit(MVM_REQ_EVENT, &vcpu->requests);
+	return 1;
+}
+
+/* MOV to CR8 (APM 15.9): userspace keeps the TPR, see cr.c. */
+static int svm_handle_cr8_write(struct mvm_vcpu *vcpu)
+{
+	int gpr, ret;
+
+	if (!svm_mov_cr_dr_gpr(vcpu, &gpr, &ret))
+		return ret;
+	return mvm_emulate_set_cr8(vcpu, mvm_register_read(vcpu, gpr));
 }
 
 static int svm_handle_ac(struct mvm_vcpu *vcpu)
@@ -871,6 +1110,9 @@ static int (*const svm_exit_handlers[])(struct mvm_vcpu *vcpu) = {
 	[SVM_EXIT_MWAIT]	= mvm_emulate_nop,
 	[SVM_EXIT_READ_CR4]	= svm_handle_cr4,
 	[SVM_EXIT_WRITE_CR4]	= svm_handle_cr4,
+	[SVM_EXIT_WRITE_CR8]	= svm_handle_cr8_write,
+	[SVM_EXIT_VINTR]	= svm_handle_vintr,
+	[SVM_EXIT_IRET]		= svm_handle_iret,
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR7]	= svm_handle_dr,
 	[SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR7]	= svm_handle_dr,
 	[SVM_EXIT_EXCP_BASE + DB_VECTOR]	= svm_handle_db,
@@ -919,7 +1161,7 @@ static int svm_handle_exit(struct mvm_vcpu *vcpu)
 	if (unlikely(exit_code == SVM_EXIT_ERR))
 		return mvm_handle_fail_entry(vcpu, exit_code);
 
-	svm_complete_interrupted_event(svm);
+	svm_complete_interrupts(svm);
 
 	if (svm_features & SVM_FEATURE_NRIPS)
 		svm->next_rip = c->next_rip;
@@ -970,6 +1212,16 @@ const struct mvm_x86_ops svm_x86_ops = {
 	.set_tsc_offset		= svm_set_tsc_offset,
 	.skip_instruction	= svm_skip_instruction,
 	.inject_exception	= svm_inject_exception,
+	.inject_irq		= svm_inject_irq,
+	.inject_nmi		= svm_inject_nmi,
+	.interrupt_allowed	= svm_interrupt_allowed,
+	.nmi_allowed		= svm_nmi_allowed,
+	.enable_irq_window	= svm_enable_irq_window,
+	.enable_nmi_window	= svm_enable_nmi_window,
+	.get_interrupt_shadow	= svm_get_interrupt_shadow,
+	.set_interrupt_shadow	= svm_set_interrupt_shadow,
+	.get_nmi_mask		= svm_get_nmi_mask,
+	.set_nmi_mask		= svm_set_nmi_mask,
 	.dump_state		= svm_dump_state,
 	/* APM 15.25.5: nested accesses are user accesses; leaves are WB. */
 	.npt_table_bits		= _PAGE_PRESENT | _PAGE_RW | _PAGE_USER |

@@ -297,7 +297,14 @@ int vmx_probe(const char **why)
 	 * exiting: the debug registers are switched by hand (x86.c).
 	 * RDPMC: no PMU for the guest.  MONITOR/MWAIT: no C-states.
 	 */
-	if (vmx_adjust_controls(PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING,
+	/*
+	 * Virtual NMIs and the window exits: the guest's NMI blocking in
+	 * the interruptibility state, exits when an interrupt or NMI could
+	 * be delivered (SDM 25.2, 26.7.5-26.7.6).  The window controls are
+	 * required here and set only on demand.
+	 */
+	if (vmx_adjust_controls(PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING |
+				PIN_BASED_VIRTUAL_NMIS,
 				0, true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS :
 				MSR_IA32_VMX_PINBASED_CTLS, &vmx_caps.pin) ||
 	    vmx_adjust_controls(CPU_BASED_HLT_EXITING |
@@ -308,6 +315,8 @@ int vmx_probe(const char **why)
 				CPU_BASED_MONITOR_EXITING |
 				CPU_BASED_MWAIT_EXITING |
 				CPU_BASED_UNCOND_IO_EXITING |
+				CPU_BASED_INTR_WINDOW_EXITING |
+				CPU_BASED_NMI_WINDOW_EXITING |
 				CPU_BASED_USE_MSR_BITMAPS |
 				CPU_BASED_USE_TSC_OFFSETTING |
 				CPU_BASED_ACTIVATE_SECONDARY_CONTROLS, 0,
@@ -346,7 +355,9 @@ int vmx_probe(const char **why)
 		return -ENODEV;
 	}
 	/* Guests must not see CR3 accesses trap: EPT makes them harmless. */
-	vmx_caps.proc &= ~(CPU_BASED_CR3_LOAD_EXITING | CPU_BASED_CR3_STORE_EXITING);
+	vmx_caps.proc &= ~(CPU_BASED_CR3_LOAD_EXITING | CPU_BASED_CR3_STORE_EXITING |
+			   CPU_BASED_INTR_WINDOW_EXITING |
+			   CPU_BASED_NMI_WINDOW_EXITING);
 	vmx_caps.entry &= ~VM_ENTRY_IA32E_MODE;
 
 	rdmsrl(MSR_IA32_VMX_EPT_VPID_CAP, vmx_caps.ept_vpid_cap);
@@ -946,14 +957,30 @@ static void vmx_set_dr7(struct mvm_vcpu *vcpu, unsigned long val)
 	vmcs_write(GUEST_DR7, val);
 }
 
-static void vmx_set_interrupt_shadow(struct mvm_vcpu *vcpu, u32 mask)
+/* SDM 24.4.2 table 24-3: the interruptibility state. */
+static u32 vmx_get_interrupt_shadow(struct mvm_vcpu *vcpu)
 {
 	u32 v = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+	u32 mask = 0;
 
-	v &= ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
-	if (mask)
-		v |= mask & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
-	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, v);
+	if (v & GUEST_INTR_STATE_STI)
+		mask |= MVM_X86_SHADOW_INT_STI;
+	if (v & GUEST_INTR_STATE_MOV_SS)
+		mask |= MVM_X86_SHADOW_INT_MOV_SS;
+	return mask;
+}
+
+static void vmx_set_interrupt_shadow(struct mvm_vcpu *vcpu, u32 mask)
+{
+	u32 old = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+	u32 v = old & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
+
+	if (mask & MVM_X86_SHADOW_INT_MOV_SS)
+		v |= GUEST_INTR_STATE_MOV_SS;
+	else if (mask & MVM_X86_SHADOW_INT_STI)
+		v |= GUEST_INTR_STATE_STI;
+	if (v != old)
+		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, v);
 }
 
 static int vmx_switched_msr_index(u32 index)
@@ -1034,22 +1061,111 @@ static void vmx_skip_instruction(struct mvm_vcpu *vcpu)
 	vmx_set_interrupt_shadow(vcpu, 0);
 }
 
+/* ------------------------------------------------------------------ */
+/* Event injection (SDM 26.6), windows (26.7.5-6), blocking (24.4.2)    */
+
 static void vmx_inject_exception(struct mvm_vcpu *vcpu)
 {
-	u32 info = vcpu->arch.exception_vector | INTR_TYPE_HARD_EXCEPTION |
-		   INTR_INFO_VALID_MASK;
+	struct mvm_queued_exception *ex = &vcpu->arch.exception;
+	u32 info = ex->vector | INTR_INFO_VALID_MASK;
 
 	/*
-	 * Real mode exceptions push no error code, and VM entry fails if
-	 * one is to be delivered with CR0.PE=0 (SDM 26.2.1.3).
+	 * An INT3/INTO interrupted mid-delivery goes back as a software
+	 * exception with its length, so that the return address is past it.
 	 */
-	if (vcpu->arch.exception_has_error_code &&
-	    (vmcs_read(GUEST_CR0) & X86_CR0_PE)) {
+	if (ex->insn_len) {
+		info |= INTR_TYPE_SOFT_EXCEPTION;
+		vmcs_write(VM_ENTRY_INSTRUCTION_LEN, ex->insn_len);
+	} else {
+		info |= INTR_TYPE_HARD_EXCEPTION;
+	}
+	/*
+	 * Real mode exceptions push no error code, and VM entry fails if
+	 * one is to be delivered with CR0.PE=0 or has bits 31:16 set (SDM
+	 * 26.2.1.3): drop those bits, as KVM does.
+	 */
+	if (ex->has_error_code && (vmcs_read(GUEST_CR0) & X86_CR0_PE)) {
 		info |= INTR_INFO_DELIVER_CODE_MASK;
-		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE,
-			   vcpu->arch.exception_error_code);
+		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, (u16)ex->error_code);
 	}
 	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info);
+}
+
+static void vmx_inject_irq(struct mvm_vcpu *vcpu)
+{
+	struct mvm_queued_interrupt *intr = &vcpu->arch.interrupt;
+	u32 info = intr->nr | INTR_INFO_VALID_MASK;
+
+	if (intr->soft) {
+		info |= INTR_TYPE_SOFT_INTR;
+		vmcs_write(VM_ENTRY_INSTRUCTION_LEN, intr->insn_len);
+	} else {
+		info |= INTR_TYPE_EXT_INTR;
+	}
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info);
+}
+
+/* With virtual NMIs, delivery sets blocking by NMI until IRET (26.6.1.2). */
+static void vmx_inject_nmi(struct mvm_vcpu *vcpu)
+{
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, NMI_VECTOR | INTR_TYPE_NMI_INTR |
+					     INTR_INFO_VALID_MASK);
+}
+
+static bool vmx_interrupt_allowed(struct mvm_vcpu *vcpu)
+{
+	return (vmcs_read(GUEST_RFLAGS) & X86_EFLAGS_IF) &&
+	       !(vmcs_read(GUEST_INTERRUPTIBILITY_INFO) &
+		 (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+}
+
+/* As KVM: STI blocking also holds NMIs back (some CPUs do, 24.4.2). */
+static bool vmx_nmi_allowed(struct mvm_vcpu *vcpu)
+{
+	return !(vmcs_read(GUEST_INTERRUPTIBILITY_INFO) &
+		 (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS |
+		  GUEST_INTR_STATE_NMI));
+}
+
+static void vmx_exec_control_set(u32 bits, bool on)
+{
+	u32 old = vmcs_read(CPU_BASED_VM_EXEC_CONTROL);
+	u32 v = on ? old | bits : old & ~bits;
+
+	if (v != old)
+		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, v);
+}
+
+static void vmx_enable_irq_window(struct mvm_vcpu *vcpu)
+{
+	vmx_exec_control_set(CPU_BASED_INTR_WINDOW_EXITING, true);
+}
+
+/*
+ * An NMI-window exit may not come while STI blocking lasts (SDM 26.7.6
+ * leaves it to the model): wait for the interrupt window instead, as KVM.
+ */
+static void vmx_enable_nmi_window(struct mvm_vcpu *vcpu)
+{
+	if (vmcs_read(GUEST_INTERRUPTIBILITY_INFO) & GUEST_INTR_STATE_STI)
+		vmx_enable_irq_window(vcpu);
+	else
+		vmx_exec_control_set(CPU_BASED_NMI_WINDOW_EXITING, true);
+}
+
+static bool vmx_get_nmi_mask(struct mvm_vcpu *vcpu)
+{
+	return vmcs_read(GUEST_INTERRUPTIBILITY_INFO) & GUEST_INTR_STATE_NMI;
+}
+
+static void vmx_set_nmi_mask(struct mvm_vcpu *vcpu, bool masked)
+{
+	u32 old = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+	u32 v = masked ? old | GUEST_INTR_STATE_NMI :
+			 old & ~GUEST_INTR_STATE_NMI;
+
+	if (v != old)
+		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, v);
 }
 
 static void vmx_dump_state(struct mvm_vcpu *vcpu)
@@ -1170,21 +1286,70 @@ static void vmx_vcpu_run(struct mvm_vcpu *vcpu)
 }
 
 /*
- * An exit during event delivery (an EPT violation on the IDT or the
- * stack) must deliver the event again (SDM 27.2.4, 28.2.1.1).  External
- * interrupts and NMIs were the host's; software interrupts re-execute.
+ * After every exit, before it is handled: what was injected at the entry
+ * has been delivered, unless the IDT-vectoring information (SDM 27.2.4)
+ * says the exit interrupted its delivery (an EPT violation on the IDT or
+ * the stack, say).  Then it goes back to the common state as injected
+ * and is delivered again at the next entry, with its error code, and
+ * with its instruction length for INTn/INT3/INTO (SDM 27.2.5).  Host
+ * interrupts never show here: they exit before being acknowledged.  The
+ * one VMREAD is all an ordinary exit costs.
  */
-static void vmx_complete_interrupted_event(struct mvm_vcpu *vcpu)
+static void vmx_complete_interrupts(struct mvm_vcpu *vcpu)
 {
 	u32 info = vmcs_read(IDT_VECTORING_INFO_FIELD);
+	u8 vector = info & VECTORING_INFO_VECTOR_MASK;
+	u8 len = 0;
 
-	if (!(info & VECTORING_INFO_VALID_MASK) ||
-	    (info & VECTORING_INFO_TYPE_MASK) != INTR_TYPE_HARD_EXCEPTION)
+	mvm_clear_injected_events(vcpu);
+	if (likely(!(info & VECTORING_INFO_VALID_MASK)))
 		return;
-	if (info & VECTORING_INFO_DELIVER_CODE_MASK)
-		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE,
-			   vmcs_read(IDT_VECTORING_ERROR_CODE));
-	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info & ~INTR_INFO_RESVD_BITS_MASK);
+
+	switch (info & VECTORING_INFO_TYPE_MASK) {
+	case INTR_TYPE_NMI_INTR:
+		/*
+		 * Delivery did not complete, so NMIs are not blocked by it:
+		 * clear the bit the exit may have left (SDM 27.7.1.2), or
+		 * the re-injection would fail the entry.
+		 */
+		vcpu->arch.nmi_injected = true;
+		vmx_set_nmi_mask(vcpu, false);
+		set_bit(MVM_REQ_EVENT, &vcpu->requests);
+		break;
+	case INTR_TYPE_SOFT_EXCEPTION:
+		len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);
+		fallthrough;
+	case INTR_TYPE_HARD_EXCEPTION:
+		mvm_requeue_exception(vcpu, vector,
+				      info & VECTORING_INFO_DELIVER_CODE_MASK,
+				      (info & VECTORING_INFO_DELIVER_CODE_MASK) ?
+				      vmcs_read(IDT_VECTORING_ERROR_CODE) : 0,
+				      len);
+		break;
+	case INTR_TYPE_SOFT_INTR:
+		len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);
+		fallthrough;
+	case INTR_TYPE_EXT_INTR:
+		mvm_queue_interrupt(vcpu, vector,
+				    (info & VECTORING_INFO_TYPE_MASK) ==
+				    INTR_TYPE_SOFT_INTR, len);
+		break;
+	default:
+		/* ICEBP: the instruction re-executes and raises it again. */
+		break;
+	}
+}
+
+/*
+ * An exit from an IRET that had unblocked NMIs before faulting: the guest
+ * resumes before the IRET, so NMIs are blocked again (SDM 27.2.3).
+ */
+static void vmx_recover_nmi_blocking(struct mvm_vcpu *vcpu,
+				     bool unblocked_by_iret)
+{
+	if (unblocked_by_iret &&
+	    !(vmcs_read(IDT_VECTORING_INFO_FIELD) & VECTORING_INFO_VALID_MASK))
+		vmx_set_nmi_mask(vcpu, true);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1198,6 +1363,7 @@ static int vmx_handle_exception_nmi(struct mvm_vcpu *vcpu)
 
 	if (type == INTR_TYPE_NMI_INTR)
 		return 1;	/* handled in vmx_vcpu_run() */
+	vmx_recover_nmi_blocking(vcpu, intr & INTR_INFO_UNBLOCK_NMI);
 
 	switch (intr & INTR_INFO_VECTOR_MASK) {
 	case DB_VECTOR:
@@ -1273,6 +1439,7 @@ static int vmx_handle_ept_violation(struct mvm_vcpu *vcpu)
 {
 	unsigned long qual = vmcs_read(EXIT_QUALIFICATION);
 
+	vmx_recover_nmi_blocking(vcpu, qual & INTR_INFO_UNBLOCK_NMI);
 	return mvm_handle_gpa_fault(vcpu, vmcs_read(GUEST_PHYSICAL_ADDRESS),
 				    qual & 2, qual & 4);
 }
@@ -1285,6 +1452,21 @@ static int vmx_handle_ept_misconfig(struct mvm_vcpu *vcpu)
 	return mvm_handle_unknown_exit(vcpu, EXIT_REASON_EPT_MISCONFIG);
 }
 
+/* SDM 26.7.5-26.7.6: the guest can now take an interrupt / an NMI. */
+static int vmx_handle_interrupt_window(struct mvm_vcpu *vcpu)
+{
+	vmx_exec_control_set(CPU_BASED_INTR_WINDOW_EXITING, false);
+	set_bit(MVM_REQ_EVENT, &vcpu->requests);
+	return 1;
+}
+
+static int vmx_handle_nmi_window(struct mvm_vcpu *vcpu)
+{
+	vmx_exec_control_set(CPU_BASED_NMI_WINDOW_EXITING, false);
+	set_bit(MVM_REQ_EVENT, &vcpu->requests);
+	return 1;
+}
+
 /*
  * External interrupts and machine checks during VM entry were handed to
  * the host's handlers in vmx_vcpu_run(): mvm_handle_host_event() re-enters.
@@ -1293,6 +1475,8 @@ static int (*const vmx_exit_handlers[])(struct mvm_vcpu *vcpu) = {
 	[EXIT_REASON_EXCEPTION_NMI]		= vmx_handle_exception_nmi,
 	[EXIT_REASON_EXTERNAL_INTERRUPT]	= mvm_handle_host_event,
 	[EXIT_REASON_TRIPLE_FAULT]		= mvm_handle_triple_fault,
+	[EXIT_REASON_INTERRUPT_WINDOW]		= vmx_handle_interrupt_window,
+	[EXIT_REASON_NMI_WINDOW]		= vmx_handle_nmi_window,
 	[EXIT_REASON_CPUID]			= mvm_emulate_cpuid,
 	[EXIT_REASON_HLT]			= mvm_emulate_halt,
 	[EXIT_REASON_VMCALL]			= mvm_emulate_hypercall,
@@ -1339,7 +1523,7 @@ static int vmx_handle_exit(struct mvm_vcpu *vcpu)
 	if (unlikely(reason & VMX_EXIT_REASONS_FAILED_VMENTRY))
 		return mvm_handle_fail_entry(vcpu, basic);
 
-	vmx_complete_interrupted_event(vcpu);
+	vmx_complete_interrupts(vcpu);
 
 	if (basic < ARRAY_SIZE(vmx_exit_handlers) && vmx_exit_handlers[basic])
 		return vmx_exit_handlers[basic](vcpu);
@@ -1383,6 +1567,16 @@ const struct mvm_x86_ops vmx_x86_ops = {
 	.set_tsc_offset		= vmx_set_tsc_offset,
 	.skip_instruction	= vmx_skip_instruction,
 	.inject_exception	= vmx_inject_exception,
+	.inject_irq		= vmx_inject_irq,
+	.inject_nmi		= vmx_inject_nmi,
+	.interrupt_allowed	= vmx_interrupt_allowed,
+	.nmi_allowed		= vmx_nmi_allowed,
+	.enable_irq_window	= vmx_enable_irq_window,
+	.enable_nmi_window	= vmx_enable_nmi_window,
+	.get_interrupt_shadow	= vmx_get_interrupt_shadow,
+	.set_interrupt_shadow	= vmx_set_interrupt_shadow,
+	.get_nmi_mask		= vmx_get_nmi_mask,
+	.set_nmi_mask		= vmx_set_nmi_mask,
 	.dump_state		= vmx_dump_state,
 	/* SDM 29.3.2: R/W/X; leaves WB (type 6 in bits 5:3). */
 	.npt_table_bits		= VMX_EPT_READABLE_MASK | VMX_EPT_WRITABLE_MASK |
