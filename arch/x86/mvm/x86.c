@@ -730,8 +730,9 @@ static int mvm_vcpu_enter_guest(struct mvm_vcpu *vcpu)
 	}
 
 	/* Past the last bail-out: what is injected now is entered with. */
-	if (test_and_clear_bit(MVM_REQ_EVENT, &vcpu->requests) ||
-	    unlikely(vcpu->run->request_interrupt_window)) {
+	if (unlikely(test_bit(MVM_REQ_EVENT, &vcpu->requests) ||
+		     vcpu->run->request_interrupt_window)) {
+		clear_bit(MVM_REQ_EVENT, &vcpu->requests);
 		mvm_inject_pending_events(vcpu);
 		if (vcpu->run->request_interrupt_window)
 			mvm_x86_ops->enable_irq_window(vcpu);
