@@ -177,6 +177,8 @@ static void mvm_process_nmi(struct mvm_vcpu *vcpu)
 {
 	unsigned int limit = 2;
 
+	if (!atomic_read(&vcpu->arch.nmi_queued))
+		return;
 	if (mvm_x86_ops->get_nmi_mask(vcpu) || vcpu->arch.nmi_injected)
 		limit = 1;
 	vcpu->arch.nmi_pending += atomic_xchg(&vcpu->arch.nmi_queued, 0);
