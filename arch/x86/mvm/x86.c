@@ -125,8 +125,8 @@ int mvm_arch_check_extension(struct mvm *mvm, long ext)
 	case KVM_CAP_DEBUGREGS:
 	case KVM_CAP_GET_TSC_KHZ:
 	case KVM_CAP_GET_MSR_FEATURES:
+	case KVM_CAP_XSAVE:	/* without XSAVE: the FXSAVE image, as KVM */
 		return 1;
-	case KVM_CAP_XSAVE:
 	case KVM_CAP_XCRS:
 		return boot_cpu_has(X86_FEATURE_XSAVE);
 	case KVM_CAP_XSAVE2:
