@@ -33,6 +33,7 @@
 #include <linux/list.h>
 #include <linux/preempt.h>
 #include <linux/kvm.h>
+#include <linux/signal_types.h>
 
 #include "mvm_arch.h"
 
@@ -118,6 +119,13 @@ struct mvm_vcpu {
 	/* T to write, A to read: see mvm_make_all_vcpus_request(). */
 	int mode;			/* MVM_*_GUEST_MODE */
 	unsigned long requests;		/* A: MVM_REQ_* bits, bitops */
+
+	/*
+	 * KVM_SET_SIGNAL_MASK: the thread's signal mask while in KVM_RUN
+	 * (mvm_main.c).  M.
+	 */
+	bool sigset_active;
+	sigset_t sigset;
 
 	struct mvm_vcpu_stat stat;	/* M */
 	struct mvm_vcpu_arch arch;	/* see its own annotations */

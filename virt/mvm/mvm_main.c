@@ -16,6 +16,8 @@
 #include <linux/mm.h>
 #include <linux/namei.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/mvm_host.h>
@@ -219,6 +221,49 @@ static int mvm_vcpu_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
+/*
+ * KVM_SET_SIGNAL_MASK: while the vCPU is in KVM_RUN its thread runs with
+ * this mask, the thread's own being kept in current->real_blocked (as
+ * KVM's kvm_sigset_activate/deactivate do; only current touches it).
+ * A signal the mask lets through makes KVM_RUN return -EINTR.
+ */
+static void mvm_sigset_activate(struct mvm_vcpu *vcpu)
+{
+	if (vcpu->sigset_active)
+		sigprocmask(SIG_SETMASK, &vcpu->sigset, &current->real_blocked);
+}
+
+static void mvm_sigset_deactivate(struct mvm_vcpu *vcpu)
+{
+	if (!vcpu->sigset_active)
+		return;
+	sigprocmask(SIG_SETMASK, &current->real_blocked, NULL);
+	sigemptyset(&current->real_blocked);
+}
+
+static long mvm_vcpu_set_signal_mask(struct mvm_vcpu *vcpu,
+				     struct kvm_signal_mask __user *umask)
+{
+	struct kvm_signal_mask mask;
+	sigset_t sigset;
+
+	if (!umask) {
+		vcpu->sigset_active = false;
+		return 0;
+	}
+	if (copy_from_user(&mask, umask, sizeof(mask)))
+		return -EFAULT;
+	if (mask.len != sizeof(sigset))
+		return -EINVAL;
+	if (copy_from_user(&sigset, umask->sigset, sizeof(sigset)))
+		return -EFAULT;
+	/* SIGKILL and SIGSTOP cannot be blocked. */
+	sigdelsetmask(&sigset, sigmask(SIGKILL) | sigmask(SIGSTOP));
+	vcpu->sigset = sigset;
+	vcpu->sigset_active = true;
+	return 0;
+}
+
 static long mvm_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 			   unsigned long arg)
 {
@@ -245,7 +290,12 @@ static long mvm_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		r = -EINVAL;
 		if (arg)
 			break;
+		mvm_sigset_activate(vcpu);
 		r = mvm_arch_vcpu_run(vcpu);
+		mvm_sigset_deactivate(vcpu);
+		break;
+	case KVM_SET_SIGNAL_MASK:
+		r = mvm_vcpu_set_signal_mask(vcpu, (void __user *)arg);
 		break;
 	default:
 		r = mvm_arch_vcpu_ioctl(vcpu, ioctl, arg);

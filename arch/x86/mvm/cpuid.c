@@ -16,8 +16,11 @@
 /*
  * What a guest may see: features mvm virtualizes correctly, by register.
  * Anything needing support mvm lacks (VMX/SVM in the guest, x2APIC and
- * TSC deadline without an in-kernel APIC, MONITOR/MWAIT, PMU, MTRR/MCA
- * MSRs, PKU, XSAVES, speculation-control MSRs) is left out.
+ * TSC deadline without an in-kernel APIC, MONITOR/MWAIT, PMU, MCA banks,
+ * XSAVES, speculation-control MSRs) is left out.  Some features are
+ * mvm's own rather than the host's: the MTRRs and IA32_TSC_ADJUST are
+ * emulated (mtrr.c, tsc.c), IA32_ARCH_CAPABILITIES reports what mvm
+ * knows of the host's vulnerabilities (msr.c).
  */
 #define F(bit)	BIT(bit)
 static const u32 mvm_cpuid_1_ecx = F(0) /* SSE3 */ | F(1) /* PCLMULQDQ */ |
@@ -28,7 +31,7 @@ static const u32 mvm_cpuid_1_ecx = F(0) /* SSE3 */ | F(1) /* PCLMULQDQ */ |
 static const u32 mvm_cpuid_1_edx = F(0) /* FPU */ | F(1) /* VME */ |
 	F(2) /* DE */ | F(3) /* PSE */ | F(4) /* TSC */ | F(5) /* MSR */ |
 	F(6) /* PAE */ | F(8) /* CX8 */ | F(9) /* APIC */ | F(11) /* SEP */ |
-	F(13) /* PGE */ | F(15) /* CMOV */ | F(16) /* PAT */ |
+	F(12) /* MTRR */ | F(13) /* PGE */ | F(15) /* CMOV */ | F(16) /* PAT */ |
 	F(17) /* PSE36 */ | F(19) /* CLFLUSH */ | F(23) /* MMX */ |
 	F(24) /* FXSR */ | F(25) /* SSE */ | F(26) /* SSE2 */;
 static const u32 mvm_cpuid_7_ebx = F(0) /* FSGSBASE */ | F(3) /* BMI1 */ |
@@ -42,6 +45,9 @@ static const u32 mvm_cpuid_7_ecx = F(1) /* AVX512VBMI */ |
 	F(10) /* VPCLMULQDQ */ | F(11) /* AVX512VNNI */ |
 	F(12) /* AVX512BITALG */ | F(14) /* AVX512VPOPCNTDQ */;
 static const u32 mvm_cpuid_7_edx = F(4) /* FSRM */;
+/* Emulated by mvm whatever the host has. */
+static const u32 mvm_cpuid_7_ebx_emulated = F(1) /* TSC_ADJUST */;
+static const u32 mvm_cpuid_7_edx_emulated = F(29) /* ARCH_CAPABILITIES */;
 static const u32 mvm_cpuid_8000_0001_ecx = F(0) /* LAHF */ | F(5) /* ABM */ |
 	F(6) /* SSE4A */ | F(7) /* MISALIGNSSE */ | F(8) /* PREFETCHW */;
 static const u32 mvm_cpuid_8000_0001_edx = F(11) /* SYSCALL */ |
@@ -74,7 +80,7 @@ static int mvm_cpuid_add(struct mvm_cpuid_array *a, u32 function, u32 index,
 }
 
 /* XSAVE area size for the components in @xcr0 (CPUID.0xD sizes). */
-static u32 mvm_xstate_size(u64 xcr0)
+u32 mvm_xstate_size(u64 xcr0)
 {
 	u32 size = 512 + 64;	/* legacy area + XSAVE header */
 	int i;
@@ -141,6 +147,7 @@ static int mvm_fill_supported_cpuid(struct mvm_cpuid_array *a)
 			e = &a->entries[a->nent - 1];
 			e->eax = 0;	/* no subleaf 1 */
 			e->ebx &= mvm_cpuid_7_ebx;
+			e->ebx |= mvm_cpuid_7_ebx_emulated;
 			if (!avx)
 				e->ebx &= ~BIT(5);
 			if (!avx512) {
@@ -154,6 +161,7 @@ static int mvm_fill_supported_cpuid(struct mvm_cpuid_array *a)
 			if (boot_cpu_has(X86_FEATURE_OSPKE))
 				e->ecx |= BIT(3);
 			e->edx &= mvm_cpuid_7_edx;
+			e->edx |= mvm_cpuid_7_edx_emulated;
 			break;
 		case 0xd:
 			if (!mvm_supported_xcr0) {
@@ -385,4 +393,17 @@ bool mvm_guest_cpuid_has(struct mvm_vcpu *vcpu, u32 function, int reg,
 	regs[2] = e->ecx;
 	regs[3] = e->edx;
 	return regs[reg] & BIT(bit);
+}
+
+/*
+ * The XCR0 bits the guest may enable: those its CPUID leaf 0xD offers
+ * that mvm supports (KVM's guest_supported_xcr0).
+ */
+u64 mvm_guest_supported_xcr0(struct mvm_vcpu *vcpu)
+{
+	struct kvm_cpuid_entry2 *e = mvm_find_cpuid_entry(vcpu, 0xd, 0);
+
+	if (!e)
+		return 0;
+	return (e->eax | ((u64)e->edx << 32)) & mvm_supported_xcr0;
 }

@@ -15,13 +15,12 @@ int mvm_emulate_xsetbv(struct mvm_vcpu *vcpu)
 	u64 xcr0 = (mvm_register_read(vcpu, MVM_REG_RDX) << 32) |
 		   (u32)mvm_register_read(vcpu, MVM_REG_RAX);
 
-	/* SDM vol. 2 XSETBV and 13.3: what makes a write to XCR0 fault. */
+	/*
+	 * SDM vol. 2 XSETBV and 13.3: what makes a write to XCR0 fault; as
+	 * KVM, only components the guest's CPUID offers may be enabled.
+	 */
 	if (mvm_get_cpl(vcpu) != 0 || index != XCR_XFEATURE_ENABLED_MASK ||
-	    !(xcr0 & XFEATURE_MASK_FP) || (xcr0 & ~mvm_supported_xcr0) ||
-	    ((xcr0 & XFEATURE_MASK_YMM) && !(xcr0 & XFEATURE_MASK_SSE)) ||
-	    ((xcr0 & XFEATURE_MASK_AVX512) &&
-	     (xcr0 & XFEATURE_MASK_AVX512) != XFEATURE_MASK_AVX512) ||
-	    ((xcr0 & XFEATURE_MASK_AVX512) && !(xcr0 & XFEATURE_MASK_YMM))) {
+	    !mvm_valid_xcr0(vcpu, xcr0)) {
 		mvm_inject_gp(vcpu, 0);
 		return 1;
 	}

@@ -6,6 +6,7 @@
 #define __MVM_ARCH_H
 
 #include <linux/atomic.h>
+#include <linux/spinlock_types.h>
 #include <linux/types.h>
 #include <linux/kvm.h>
 #include <linux/kvm_types.h>
@@ -83,6 +84,26 @@ struct mvm_arch {
 	u64 ibpb_id;			/* C: unique for the module's life */
 	u32 tss_addr;			/* KVM_SET_TSS_ADDR, kept for ABI; unread */
 	u64 identity_map_addr;		/* L: KVM_SET_IDENTITY_MAP_ADDR */
+
+	/*
+	 * The last host-initiated TSC write, which later ones close in time
+	 * match (tsc.c, as KVM's kvm_synchronize_tsc()).  tsc_lock.
+	 */
+	spinlock_t tsc_lock;
+	u64 last_tsc_nsec;		/* host boot time of the write */
+	u64 last_tsc_write;		/* the value written */
+	u32 last_tsc_khz;		/* the writer's TSC rate */
+	u64 cur_tsc_offset;		/* the offset that write produced */
+};
+
+/* Variable-range MTRRs mvm gives each vCPU (MTRRcap.VCNT), as KVM. */
+#define MVM_NR_VAR_MTRR		8
+
+/* The guest's MTRRs (SDM vol. 3A 11.11): storage only, see mtrr.c. */
+struct mvm_mtrr_state {
+	u64 def_type;
+	u64 fixed[11];			/* 64K_00000, 16K_80000/A0000, 4K_* */
+	u64 var[MVM_NR_VAR_MTRR * 2];	/* PHYSBASEn, PHYSMASKn */
 };
 
 /* A PIO exit in flight to userspace (KVM_EXIT_IO). */
@@ -152,6 +173,26 @@ struct mvm_vcpu_arch {
 
 	u64 apic_base;
 	u64 misc_enable;
+	u32 mp_state;			/* KVM_MP_STATE_RUNNABLE: no APIC */
+
+	/*
+	 * Guest time (tsc.c).  tsc_offset is what the VMCS/VMCB add to the
+	 * host TSC; tsc_khz the rate KVM_GET_TSC_KHZ reports (the host's:
+	 * no TSC scaling); tsc_adjust IA32_TSC_ADJUST (SDM 17.17.3).
+	 */
+	u64 tsc_offset;
+	u32 tsc_khz;
+	s64 tsc_adjust;
+
+	/* MSRs that are only storage for mvm (msr.c, mtrr.c). */
+	struct mvm_mtrr_state mtrr;
+	u64 ucode_rev;			/* IA32_UCODE_REV, set by the host */
+	u64 arch_capabilities;		/* IA32_ARCH_CAPABILITIES */
+	u64 hwcr;			/* AMD HWCR: McStatusWrEn only */
+	u64 vm_cr;			/* AMD VM_CR */
+	u64 de_cfg;			/* AMD DE_CFG */
+	u64 mcg_status;
+	u64 mcg_ctl;
 	u64 xcr0;			/* guest XCR0, switched around entry */
 	u32 pkru;			/* guest PKRU, switched while CR4.PKE */
 	bool pkru_switched;		/* guest CR4.PKE: switch PKRU at entry */

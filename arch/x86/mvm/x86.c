@@ -123,7 +123,16 @@ int mvm_arch_check_extension(struct mvm *mvm, long ext)
 	case KVM_CAP_READONLY_MEM:
 	case KVM_CAP_VCPU_EVENTS:
 	case KVM_CAP_USER_NMI:
+	case KVM_CAP_MP_STATE:
+	case KVM_CAP_DEBUGREGS:
+	case KVM_CAP_GET_TSC_KHZ:
+	case KVM_CAP_GET_MSR_FEATURES:
+	case KVM_CAP_XSAVE:	/* without XSAVE: the FXSAVE image, as KVM */
 		return 1;
+	case KVM_CAP_XCRS:
+		return boot_cpu_has(X86_FEATURE_XSAVE);
+	case KVM_CAP_XSAVE2:
+		return mvm_xsave2_size();
 	default:
 		return 0;
 	}
@@ -195,6 +204,7 @@ void mvm_arch_free_vm(struct mvm *mvm)
 int mvm_arch_vm_init(struct mvm *mvm)
 {
 	mvm->arch.ibpb_id = atomic64_inc_return(&mvm_next_ibpb_id);
+	mvm_tsc_vm_init(mvm);
 	return mvm_mmu_init(mvm);
 }
 
@@ -335,7 +345,8 @@ void mvm_set_reset_registers(struct mvm_vcpu *vcpu)
 	ops->set_rflags(vcpu, X86_EFLAGS_FIXED);
 	ops->set_dr7(vcpu, MVM_DR7_FIXED_1);
 	ops->set_msr(vcpu, MSR_IA32_CR_PAT, MVM_PAT_RESET, true);
-	ops->set_tsc_offset(vcpu, 0);
+	/* The TSC counts on through a reset (tsc.c). */
+	ops->set_tsc_offset(vcpu, vcpu->arch.tsc_offset);
 }
 
 /* Architectural RESET, as KVM's kvm_vcpu_reset() leaves it (no APIC). */
@@ -354,6 +365,7 @@ static void mvm_vcpu_reset(struct mvm_vcpu *vcpu)
 	arch->regs_dirty = ~0UL;
 
 	arch->apic_base = 0;
+	arch->mp_state = KVM_MP_STATE_RUNNABLE;
 	arch->misc_enable = MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL |
 			    MSR_IA32_MISC_ENABLE_BTS_UNAVAIL;
 	arch->xcr0 = XFEATURE_MASK_FP;
@@ -390,6 +402,8 @@ int mvm_arch_vcpu_create(struct mvm_vcpu *vcpu)
 
 	mvm_vcpu_load(vcpu);
 	mvm_vcpu_reset(vcpu);
+	mvm_msr_vcpu_init(vcpu);
+	mvm_tsc_vcpu_init(vcpu);
 	mvm_vcpu_put(vcpu);
 	return 0;
 
@@ -420,6 +434,10 @@ long mvm_arch_dev_ioctl(unsigned int ioctl, unsigned long arg)
 		return mvm_dev_get_supported_cpuid((void __user *)arg);
 	case KVM_GET_MSR_INDEX_LIST:
 		return mvm_dev_get_msr_index_list((void __user *)arg);
+	case KVM_GET_MSR_FEATURE_INDEX_LIST:
+		return mvm_dev_get_feature_msr_index_list((void __user *)arg);
+	case KVM_GET_MSRS:
+		return mvm_dev_get_feature_msrs((void __user *)arg);
 	default:
 		return -EINVAL;
 	}
@@ -632,6 +650,25 @@ long mvm_arch_vcpu_ioctl(struct mvm_vcpu *vcpu, unsigned int ioctl,
 		return mvm_vcpu_ioctl_get_vcpu_events(vcpu, argp);
 	case KVM_SET_VCPU_EVENTS:
 		return mvm_vcpu_ioctl_set_vcpu_events(vcpu, argp);
+	case KVM_GET_MP_STATE:
+	case KVM_SET_MP_STATE:
+	case KVM_GET_FPU:
+	case KVM_SET_FPU:
+	case KVM_GET_XSAVE:
+	case KVM_GET_XSAVE2:
+	case KVM_SET_XSAVE:
+	case KVM_GET_XCRS:
+	case KVM_SET_XCRS:
+	case KVM_GET_DEBUGREGS:
+	case KVM_SET_DEBUGREGS:
+		mvm_vcpu_load(vcpu);
+		r = mvm_vcpu_state_ioctl(vcpu, ioctl, argp);
+		mvm_vcpu_put(vcpu);
+		return r;
+	case KVM_GET_TSC_KHZ:
+		return vcpu->arch.tsc_khz;
+	case KVM_SET_TSC_KHZ:
+		return mvm_vcpu_set_tsc_khz(vcpu, arg);
 	default:
 		return -EINVAL;
 	}

@@ -286,9 +286,44 @@ struct kvm_cpuid_entry2 *mvm_find_cpuid_entry(struct mvm_vcpu *vcpu,
 bool mvm_guest_cpuid_has(struct mvm_vcpu *vcpu, u32 function, int reg,
 			 int bit);
 int mvm_guest_maxphyaddr(struct mvm_vcpu *vcpu);
+/* XSAVE area size for the components in @xcr0. */
+u32 mvm_xstate_size(u64 xcr0);
+/* The XCR0 bits the guest's CPUID offers that mvm supports. */
+u64 mvm_guest_supported_xcr0(struct mvm_vcpu *vcpu);
+
+/* mtrr.c: the guest's MTRRs (0, or 1 to fault). */
+bool mvm_is_mtrr_msr(u32 msr);
+int mvm_get_mtrr(struct mvm_vcpu *vcpu, u32 msr, u64 *data);
+int mvm_set_mtrr(struct mvm_vcpu *vcpu, u32 msr, u64 data);
+
+/* tsc.c: guest time (the vCPU loaded for the writes). */
+void mvm_tsc_vm_init(struct mvm *mvm);
+void mvm_tsc_vcpu_init(struct mvm_vcpu *vcpu);
+u64 mvm_read_guest_tsc(struct mvm_vcpu *vcpu);
+/* A host-initiated TSC write, matched with the VM's other vCPUs. */
+void mvm_tsc_synchronize(struct mvm_vcpu *vcpu, u64 data);
+void mvm_guest_write_tsc(struct mvm_vcpu *vcpu, u64 data);
+void mvm_set_tsc_adjust(struct mvm_vcpu *vcpu, u64 data, bool host);
+long mvm_vcpu_set_tsc_khz(struct mvm_vcpu *vcpu, unsigned long arg);
+
+/*
+ * vcpu_state.c: KVM_GET/SET_MP_STATE, _FPU, _XSAVE(2), _XCRS,
+ * _DEBUGREGS, with the vCPU loaded.
+ */
+long mvm_vcpu_state_ioctl(struct mvm_vcpu *vcpu, unsigned int ioctl,
+			  void __user *argp);
+/* KVM_CAP_XSAVE2: the size of KVM_GET_XSAVE2's buffer. */
+int mvm_xsave2_size(void);
+/* An XCR0 value XSETBV and KVM_SET_XCRS accept for this guest. */
+bool mvm_valid_xcr0(struct mvm_vcpu *vcpu, u64 xcr0);
 
 /* msr.c */
 long mvm_dev_get_msr_index_list(struct kvm_msr_list __user *ulist);
+/* KVM_GET_MSR_FEATURE_INDEX_LIST, and KVM_GET_MSRS on /dev/kvm. */
+long mvm_dev_get_feature_msr_index_list(struct kvm_msr_list __user *ulist);
+long mvm_dev_get_feature_msrs(struct kvm_msrs __user *umsrs);
+/* The MSRs' values at vCPU creation. */
+void mvm_msr_vcpu_init(struct mvm_vcpu *vcpu);
 /* KVM_GET_MSRS / KVM_SET_MSRS: returns how many entries were processed. */
 long mvm_vcpu_msr_io(struct mvm_vcpu *vcpu, struct kvm_msrs __user *umsrs,
 		     bool set);
