@@ -42,6 +42,7 @@
 /* Limits reported through KVM_CHECK_EXTENSION. */
 #define MVM_MAX_VCPUS		64	/* KVM_CAP_MAX_VCPUS, KVM_CAP_NR_VCPUS */
 #define MVM_MAX_VCPU_IDS	1024	/* KVM_CAP_MAX_VCPU_ID */
+#define MVM_MAX_IRQ_ROUTES	4096	/* KVM_CAP_IRQ_ROUTING, as KVM_MAX_IRQ_ROUTES */
 #define MVM_USER_MEM_SLOTS	256	/* KVM_CAP_NR_MEMSLOTS */
 
 /* vCPU mmap layout, as KVM's: page 0 is struct kvm_run, page 1 PIO data. */

@@ -417,6 +417,13 @@ static long mvm_check_extension(struct mvm *mvm, long ext)
 		return MVM_MAX_VCPUS;
 	case KVM_CAP_MAX_VCPU_ID:
 		return MVM_MAX_VCPU_IDS;
+	case KVM_CAP_IRQ_ROUTING:
+		/*
+		 * KVM_SET_GSI_ROUTING exists with KVM's semantics for a VM
+		 * without an in-kernel irqchip (see mvm_vm_ioctl()).  QEMU
+		 * requires the capability even with kernel-irqchip=off.
+		 */
+		return MVM_MAX_IRQ_ROUTES;
 	default:
 		return mvm_arch_check_extension(mvm, ext);
 	}
@@ -457,6 +464,20 @@ static long mvm_vm_ioctl(struct file *filp, unsigned int ioctl,
 	case KVM_CHECK_EXTENSION:
 		r = mvm_check_extension(mvm, arg);
 		break;
+	case KVM_SET_GSI_ROUTING: {
+		struct kvm_irq_routing routing;
+
+		/*
+		 * GSI routes feed an in-kernel irqchip; without one KVM
+		 * refuses every table (kvm_arch_can_set_irq_routing()) after
+		 * reading the header, and so do we.
+		 */
+		r = -EFAULT;
+		if (copy_from_user(&routing, argp, sizeof(routing)))
+			break;
+		r = -EINVAL;
+		break;
+	}
 	default:
 		r = mvm_arch_vm_ioctl(mvm, ioctl, arg);
 		break;
