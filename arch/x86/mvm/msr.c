@@ -9,6 +9,7 @@
 #include <asm/msr-index.h>
 #include <asm/cpufeature.h>
 #include <asm/svm.h>
+#include <asm/kvm_para.h>
 #include "x86.h"
 
 #define MVM_MAX_IO_MSRS		256
@@ -119,8 +120,9 @@ void mvm_msr_vcpu_init(struct mvm_vcpu *vcpu)
 	vcpu->arch.de_cfg = 0;
 	vcpu->arch.hwcr = 0;
 	vcpu->arch.vm_cr = 0;
-	vcpu->arch.mcg_status = 0;
-	vcpu->arch.mcg_ctl = 0;
+	mvm_mce_vcpu_reset(vcpu);
+	vcpu->arch.kvmclock_wall_clock = 0;
+	vcpu->arch.kvmclock_system_time = 0;
 }
 
 static bool mvm_valid_efer(struct mvm_vcpu *vcpu, u64 efer)
@@ -204,6 +206,8 @@ static int mvm_get_msr(struct mvm_vcpu *vcpu, u32 index, u64 *data,
 		return 0;
 	if (mvm_is_mtrr_msr(index))
 		return mvm_get_mtrr(vcpu, index, data);
+	if (mvm_is_mce_msr(index))
+		return mvm_get_mce_msr(vcpu, index, data, host);
 	if (mvm_msr_reads_zero(index)) {
 		*data = 0;
 		return 0;
@@ -236,22 +240,6 @@ static int mvm_get_msr(struct mvm_vcpu *vcpu, u32 index, u64 *data,
 	case MSR_K7_HWCR:
 		*data = arch->hwcr;
 		return 0;
-	/*
-	 * Machine check architecture without banks: mvm offers no MCE/MCA
-	 * in CPUID and no KVM_X86_SETUP_MCE.  MCG_CTL exists only with
-	 * MCG_CAP.MCG_CTL_P; KVM lets the host read and clear it anyway.
-	 */
-	case MSR_IA32_MCG_CAP:
-		*data = 0;
-		return 0;
-	case MSR_IA32_MCG_STATUS:
-		*data = arch->mcg_status;
-		return 0;
-	case MSR_IA32_MCG_CTL:
-		if (!host)
-			return 1;
-		*data = arch->mcg_ctl;
-		return 0;
 	case MSR_VM_CR:
 		if (!mvm_vendor_is_svm())
 			return 1;
@@ -261,6 +249,13 @@ static int mvm_get_msr(struct mvm_vcpu *vcpu, u32 index, u64 *data,
 		if (!mvm_vendor_is_svm())
 			return 1;
 		*data = arch->de_cfg;
+		return 0;
+	case MSR_KVM_WALL_CLOCK:
+	case MSR_KVM_SYSTEM_TIME:
+		if (!host)
+			return 1;
+		*data = index == MSR_KVM_WALL_CLOCK ? arch->kvmclock_wall_clock :
+						      arch->kvmclock_system_time;
 		return 0;
 	default:
 		return 1;
@@ -327,6 +322,8 @@ static int mvm_set_msr(struct mvm_vcpu *vcpu, u32 index, u64 data, bool host)
 
 	if (mvm_is_mtrr_msr(index))
 		return mvm_set_mtrr(vcpu, index, data);
+	if (mvm_is_mce_msr(index))
+		return mvm_set_mce_msr(vcpu, index, data, host);
 
 	switch (index) {
 	case MSR_EFER:
@@ -389,15 +386,6 @@ static int mvm_set_msr(struct mvm_vcpu *vcpu, u32 index, u64 data, bool host)
 			return 1;
 		vcpu->arch.hwcr = data;
 		return 0;
-	case MSR_IA32_MCG_STATUS:
-		vcpu->arch.mcg_status = data;
-		return 0;
-	case MSR_IA32_MCG_CTL:
-		/* No MCG_CTL_P: only the host, and only 0. */
-		if (data || !host)
-			return 1;
-		vcpu->arch.mcg_ctl = data;
-		return 0;
 	case MSR_VM_CR: {
 		u64 mask = SVM_VM_CR_VALID_MASK;
 
@@ -415,6 +403,23 @@ static int mvm_set_msr(struct mvm_vcpu *vcpu, u32 index, u64 data, bool host)
 		    (!host && data != mvm_de_cfg()))
 			return 1;
 		vcpu->arch.de_cfg = data;
+		return 0;
+	/*
+	 * kvmclock is not offered (no KVM_FEATURE_CLOCKSOURCE in CPUID
+	 * 0x40000001): the guest's RDMSR/WRMSR faults.  QEMU 7.2 still
+	 * saves and restores the two legacy MSRs of every vCPU, whatever the
+	 * CPUID, and aborts if KVM_SET_MSRS refuses them: the host may
+	 * store any value that does not enable the clock, and reads it back.
+	 */
+	case MSR_KVM_WALL_CLOCK:
+		if (!host)
+			return 1;
+		vcpu->arch.kvmclock_wall_clock = data;
+		return 0;
+	case MSR_KVM_SYSTEM_TIME:
+		if (!host || (data & 1))	/* bit 0: enable */
+			return 1;
+		vcpu->arch.kvmclock_system_time = data;
 		return 0;
 	default:
 		return mvm_x86_ops->set_msr(vcpu, index, data, host);

@@ -15,6 +15,8 @@
 
 struct mvm_vcpu;
 
+#define MVM_MAX_MCE_BANKS	32	/* KVM_CAP_MCE, as KVM_MAX_MCE_BANKS */
+
 /* Index into mvm_vcpu_arch.regs[]; the entry assembly relies on it. */
 enum mvm_reg {
 	MVM_REG_RAX = __VCPU_REGS_RAX,
@@ -191,8 +193,14 @@ struct mvm_vcpu_arch {
 	u64 hwcr;			/* AMD HWCR: McStatusWrEn only */
 	u64 vm_cr;			/* AMD VM_CR */
 	u64 de_cfg;			/* AMD DE_CFG */
+	/* KVM's kvmclock MSRs, held for VMMs only: see msr.c. */
+	u64 kvmclock_wall_clock;
+	u64 kvmclock_system_time;
+	/* Machine-check banks (mce.c): MCi_CTL, _STATUS, _ADDR, _MISC. */
+	u64 mcg_cap;
 	u64 mcg_status;
 	u64 mcg_ctl;
+	u64 mce_banks[MVM_MAX_MCE_BANKS * 4];
 	u64 xcr0;			/* guest XCR0, switched around entry */
 	u32 pkru;			/* guest PKRU, switched while CR4.PKE */
 	bool pkru_switched;		/* guest CR4.PKE: switch PKRU at entry */
