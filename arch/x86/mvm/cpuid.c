@@ -16,8 +16,8 @@
 /*
  * What a guest may see: features mvm virtualizes correctly, by register.
  * Anything needing support mvm lacks (VMX/SVM in the guest, x2APIC and
- * TSC deadline without an in-kernel APIC, MONITOR/MWAIT, PMU, MCA banks,
- * XSAVES, speculation-control MSRs) is left out.  Some features are
+ * TSC deadline without an in-kernel APIC, MONITOR/MWAIT, PMU, XSAVES,
+ * speculation-control MSRs) is left out.  MCE/MCA: the banks are mce.c's.  Some features are
  * mvm's own rather than the host's: the MTRRs and IA32_TSC_ADJUST are
  * emulated (mtrr.c, tsc.c), IA32_ARCH_CAPABILITIES reports what mvm
  * knows of the host's vulnerabilities (msr.c).
@@ -30,8 +30,9 @@ static const u32 mvm_cpuid_1_ecx = F(0) /* SSE3 */ | F(1) /* PCLMULQDQ */ |
 	F(28) /* AVX */ | F(29) /* F16C */ | F(30) /* RDRAND */;
 static const u32 mvm_cpuid_1_edx = F(0) /* FPU */ | F(1) /* VME */ |
 	F(2) /* DE */ | F(3) /* PSE */ | F(4) /* TSC */ | F(5) /* MSR */ |
-	F(6) /* PAE */ | F(8) /* CX8 */ | F(9) /* APIC */ | F(11) /* SEP */ |
-	F(12) /* MTRR */ | F(13) /* PGE */ | F(15) /* CMOV */ | F(16) /* PAT */ |
+	F(6) /* PAE */ | F(7) /* MCE */ | F(8) /* CX8 */ | F(9) /* APIC */ |
+	F(11) /* SEP */ | F(12) /* MTRR */ | F(13) /* PGE */ | F(14) /* MCA */ |
+	F(15) /* CMOV */ | F(16) /* PAT */ |
 	F(17) /* PSE36 */ | F(19) /* CLFLUSH */ | F(23) /* MMX */ |
 	F(24) /* FXSR */ | F(25) /* SSE */ | F(26) /* SSE2 */;
 static const u32 mvm_cpuid_7_ebx = F(0) /* FSGSBASE */ | F(3) /* BMI1 */ |

@@ -131,6 +131,8 @@ int mvm_arch_check_extension(struct mvm *mvm, long ext)
 		return 1;
 	case KVM_CAP_XCRS:
 		return boot_cpu_has(X86_FEATURE_XSAVE);
+	case KVM_CAP_MCE:
+		return MVM_MAX_MCE_BANKS;
 	case KVM_CAP_XSAVE2:
 		return mvm_xsave2_size();
 	default:
@@ -438,6 +440,8 @@ long mvm_arch_dev_ioctl(unsigned int ioctl, unsigned long arg)
 		return mvm_dev_get_feature_msr_index_list((void __user *)arg);
 	case KVM_GET_MSRS:
 		return mvm_dev_get_feature_msrs((void __user *)arg);
+	case KVM_X86_GET_MCE_CAP_SUPPORTED:
+		return mvm_dev_get_mce_cap_supported((void __user *)arg);
 	default:
 		return -EINVAL;
 	}
@@ -663,6 +667,13 @@ long mvm_arch_vcpu_ioctl(struct mvm_vcpu *vcpu, unsigned int ioctl,
 	case KVM_SET_DEBUGREGS:
 		mvm_vcpu_load(vcpu);
 		r = mvm_vcpu_state_ioctl(vcpu, ioctl, argp);
+		mvm_vcpu_put(vcpu);
+		return r;
+	case KVM_X86_SETUP_MCE:
+		return mvm_vcpu_setup_mce(vcpu, argp);
+	case KVM_X86_SET_MCE:
+		mvm_vcpu_load(vcpu);
+		r = mvm_vcpu_set_mce(vcpu, argp);
 		mvm_vcpu_put(vcpu);
 		return r;
 	case KVM_GET_TSC_KHZ:

@@ -272,6 +272,15 @@ int mvm_emulate_nop(struct mvm_vcpu *vcpu);
 /* #GP: no PMU for the guest. */
 int mvm_emulate_rdpmc(struct mvm_vcpu *vcpu);
 
+/* mce.c: machine-check banks for the guest (KVM_CAP_MCE). */
+long mvm_dev_get_mce_cap_supported(u64 __user *ucap);
+void mvm_mce_vcpu_reset(struct mvm_vcpu *vcpu);
+long mvm_vcpu_setup_mce(struct mvm_vcpu *vcpu, u64 __user *ucap);
+long mvm_vcpu_set_mce(struct mvm_vcpu *vcpu, struct kvm_x86_mce __user *umce);
+bool mvm_is_mce_msr(u32 index);
+int mvm_get_mce_msr(struct mvm_vcpu *vcpu, u32 index, u64 *data, bool host);
+int mvm_set_mce_msr(struct mvm_vcpu *vcpu, u32 index, u64 data, bool host);
+
 /* cpuid.c */
 long mvm_dev_get_supported_cpuid(struct kvm_cpuid2 __user *ucpuid);
 long mvm_vcpu_set_cpuid2(struct mvm_vcpu *vcpu,
