@@ -48,14 +48,44 @@ done
 # under TCG than gzip, and must come first: the kernel does not find the
 # exact end of a gzip member).  QEMU with its libraries, loader and firmware is
 # about 50 MB: built once per qemu-system-x86 version, kept in $OUT.
+#
+# Which QEMU: Debian's 1:7.2+dfsg-7+deb12u18 took upstream's df32e5c568c
+# ("i386/cpu: Prevent delivering SIPI during SMM in TCG mode") without its
+# follow-up d5e1d2dea11b ("target/i386: clear CPU_INTERRUPT_SIPI for all
+# accelerators"): with kernel-irqchip=off an AP's SIPI stays pending after
+# delivery, and once the AP halts its vCPU thread spins holding QEMU's big
+# lock: a -smp 2 guest hangs in SeaBIOS (on KVM too).  The rig takes
+# the qemu-system-x86_64 binary, unchanged, from the last Debian build
+# before that (bookworm-security's deb12u15: apt-get download, kept in
+# $OUT); MVMRIG_QEMU_VERSION=installed takes the installed one, and any
+# other value that Debian version.
+qwant=${MVMRIG_QEMU_VERSION:-1:7.2+dfsg-7+deb12u15}
 qemu_bin=/usr/bin/qemu-system-x86_64
 qver=$(dpkg-query -W -f='${Version}' qemu-system-x86) || die "qemu-system-x86 is not installed"
+if [ "$qwant" != installed ]; then
+	qdeb=$OUT/qemu-deb-$(echo "$qwant" | tr -c 'A-Za-z0-9.\n' '_')
+	if [ ! -x "$qdeb/usr/bin/qemu-system-x86_64" ]; then
+		rm -rf "$qdeb"
+		mkdir -p "$qdeb"
+		if (cd "$qdeb" && apt-get download -q "qemu-system-x86=$qwant" >/dev/null 2>&1) &&
+		   dpkg-deb -x "$qdeb"/qemu-system-x86_*.deb "$qdeb"; then
+			rm -f "$qdeb"/qemu-system-x86_*.deb
+		else
+			echo "rig: cannot get qemu-system-x86 $qwant; using the installed $qver (qemu_boot_smp2 will hang)" >&2
+			rm -rf "$qdeb"
+		fi
+	fi
+	if [ -x "$qdeb/usr/bin/qemu-system-x86_64" ]; then
+		qemu_bin=$qdeb/usr/bin/qemu-system-x86_64
+		qver=$qwant
+	fi
+fi
 qcpio=$OUT/qemu-$(echo "$qver" | tr -c 'A-Za-z0-9.\n' '_').cpio
 if [ ! -f "$qcpio" ]; then
 	q=$OUT/qemu-root
 	rm -rf "$q"
 	mkdir -p "$q/usr/share/qemu" "$q/usr/share/seabios"
-	cp --parents "$qemu_bin" "$q/"
+	install -D "$qemu_bin" "$q/usr/bin/qemu-system-x86_64"
 	for lib in $(ldd "$qemu_bin" | grep -o '/[^ ]*'); do
 		cp -L --parents "$lib" "$q/"
 	done
