@@ -198,6 +198,11 @@ static int mvm_fill_supported_cpuid(struct mvm_cpuid_array *a)
 			return r;
 	}
 
+	if (a->nent + 2 > a->max)
+		return -E2BIG;
+	mvm_kvmclock_cpuid(&a->entries[a->nent], &a->entries[a->nent + 1]);
+	a->nent += 2;
+
 	for (f = 0x80000000; f <= max_ext; f++) {
 		switch (f) {
 		case 0x80000000:

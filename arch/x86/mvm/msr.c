@@ -25,6 +25,8 @@ static const u32 mvm_msrs_to_save[] = {
 	MSR_IA32_TSC, MSR_IA32_CR_PAT, MSR_IA32_MISC_ENABLE, MSR_EFER,
 	MSR_IA32_APICBASE, MSR_IA32_TSC_ADJUST, MSR_IA32_ARCH_CAPABILITIES,
 	MSR_IA32_UCODE_REV, MSR_IA32_MCG_STATUS, MSR_IA32_MCG_CTL,
+	MSR_KVM_WALL_CLOCK, MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK_NEW,
+	MSR_KVM_SYSTEM_TIME_NEW,
 };
 
 /*
@@ -121,7 +123,6 @@ void mvm_msr_vcpu_init(struct mvm_vcpu *vcpu)
 	vcpu->arch.hwcr = 0;
 	vcpu->arch.vm_cr = 0;
 	mvm_mce_vcpu_reset(vcpu);
-	vcpu->arch.kvmclock_wall_clock = 0;
 	vcpu->arch.kvmclock_system_time = 0;
 }
 
@@ -208,6 +209,8 @@ static int mvm_get_msr(struct mvm_vcpu *vcpu, u32 index, u64 *data,
 		return mvm_get_mtrr(vcpu, index, data);
 	if (mvm_is_mce_msr(index))
 		return mvm_get_mce_msr(vcpu, index, data, host);
+	if (mvm_is_kvmclock_msr(index))
+		return mvm_get_kvmclock_msr(vcpu, index, data);
 	if (mvm_msr_reads_zero(index)) {
 		*data = 0;
 		return 0;
@@ -249,13 +252,6 @@ static int mvm_get_msr(struct mvm_vcpu *vcpu, u32 index, u64 *data,
 		if (!mvm_vendor_is_svm())
 			return 1;
 		*data = arch->de_cfg;
-		return 0;
-	case MSR_KVM_WALL_CLOCK:
-	case MSR_KVM_SYSTEM_TIME:
-		if (!host)
-			return 1;
-		*data = index == MSR_KVM_WALL_CLOCK ? arch->kvmclock_wall_clock :
-						      arch->kvmclock_system_time;
 		return 0;
 	default:
 		return 1;
@@ -324,6 +320,8 @@ static int mvm_set_msr(struct mvm_vcpu *vcpu, u32 index, u64 data, bool host)
 		return mvm_set_mtrr(vcpu, index, data);
 	if (mvm_is_mce_msr(index))
 		return mvm_set_mce_msr(vcpu, index, data, host);
+	if (mvm_is_kvmclock_msr(index))
+		return mvm_set_kvmclock_msr(vcpu, index, data);
 
 	switch (index) {
 	case MSR_EFER:
@@ -403,23 +401,6 @@ static int mvm_set_msr(struct mvm_vcpu *vcpu, u32 index, u64 data, bool host)
 		    (!host && data != mvm_de_cfg()))
 			return 1;
 		vcpu->arch.de_cfg = data;
-		return 0;
-	/*
-	 * kvmclock is not offered (no KVM_FEATURE_CLOCKSOURCE in CPUID
-	 * 0x40000001): the guest's RDMSR/WRMSR faults.  QEMU 7.2 still
-	 * saves and restores the two legacy MSRs of every vCPU, whatever the
-	 * CPUID, and aborts if KVM_SET_MSRS refuses them: the host may
-	 * store any value that does not enable the clock, and reads it back.
-	 */
-	case MSR_KVM_WALL_CLOCK:
-		if (!host)
-			return 1;
-		vcpu->arch.kvmclock_wall_clock = data;
-		return 0;
-	case MSR_KVM_SYSTEM_TIME:
-		if (!host || (data & 1))	/* bit 0: enable */
-			return 1;
-		vcpu->arch.kvmclock_system_time = data;
 		return 0;
 	default:
 		return mvm_x86_ops->set_msr(vcpu, index, data, host);

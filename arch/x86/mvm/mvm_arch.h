@@ -6,6 +6,7 @@
 #define __MVM_ARCH_H
 
 #include <linux/atomic.h>
+#include <linux/seqlock.h>
 #include <linux/spinlock_types.h>
 #include <linux/types.h>
 #include <linux/kvm.h>
@@ -96,6 +97,19 @@ struct mvm_arch {
 	u64 last_tsc_write;		/* the value written */
 	u32 last_tsc_khz;		/* the writer's TSC rate */
 	u64 cur_tsc_offset;		/* the offset that write produced */
+
+	/*
+	 * kvmclock (kvmclock.c): the VM's clock as a linear function of the
+	 * host TSC.  master_*: read together at creation, constant (C);
+	 * kvmclock_offset: KVM_SET_CLOCK, written under tsc_lock inside
+	 * kvmclock_seq.  kvmclock_wall_clock: the last MSR_KVM_WALL_CLOCK
+	 * written, as KVM keeps it per VM (any vCPU's ioctl or exit).
+	 */
+	seqcount_spinlock_t kvmclock_seq;
+	u64 kvmclock_master_tsc;
+	u64 kvmclock_master_ns;
+	s64 kvmclock_offset;
+	u64 kvmclock_wall_clock;
 };
 
 /* Variable-range MTRRs mvm gives each vCPU (MTRRcap.VCNT), as KVM. */
@@ -193,9 +207,9 @@ struct mvm_vcpu_arch {
 	u64 hwcr;			/* AMD HWCR: McStatusWrEn only */
 	u64 vm_cr;			/* AMD VM_CR */
 	u64 de_cfg;			/* AMD DE_CFG */
-	/* KVM's kvmclock MSRs, held for VMMs only: see msr.c. */
-	u64 kvmclock_wall_clock;
+	/* MSR_KVM_SYSTEM_TIME(_NEW): GPA | enable (kvmclock.c). */
 	u64 kvmclock_system_time;
+	u32 kvmclock_version;		/* of the pvclock structure written */
 	/* Machine-check banks (mce.c): MCi_CTL, _STATUS, _ADDR, _MISC. */
 	u64 mcg_cap;
 	u64 mcg_status;

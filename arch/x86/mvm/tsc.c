@@ -35,6 +35,8 @@ static void mvm_write_tsc_offset(struct mvm_vcpu *vcpu, u64 offset)
 {
 	vcpu->arch.tsc_offset = offset;
 	mvm_x86_ops->set_tsc_offset(vcpu, offset);
+	/* kvmclock's tsc_timestamp is in this vCPU's TSC. */
+	set_bit(MVM_REQ_CLOCK_UPDATE, &vcpu->requests);
 }
 
 /* The guest's TSC now. */

@@ -133,6 +133,9 @@ int mvm_arch_check_extension(struct mvm *mvm, long ext)
 		return boot_cpu_has(X86_FEATURE_XSAVE);
 	case KVM_CAP_MCE:
 		return MVM_MAX_MCE_BANKS;
+	case KVM_CAP_ADJUST_CLOCK:
+		return KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME |
+		       KVM_CLOCK_HOST_TSC;
 	case KVM_CAP_XSAVE2:
 		return mvm_xsave2_size();
 	default:
@@ -207,6 +210,7 @@ int mvm_arch_vm_init(struct mvm *mvm)
 {
 	mvm->arch.ibpb_id = atomic64_inc_return(&mvm_next_ibpb_id);
 	mvm_tsc_vm_init(mvm);
+	mvm_kvmclock_vm_init(mvm);
 	return mvm_mmu_init(mvm);
 }
 
@@ -229,6 +233,10 @@ long mvm_arch_vm_ioctl(struct mvm *mvm, unsigned int ioctl, unsigned long arg)
 			return -EINVAL;
 		mvm->arch.tss_addr = arg;
 		return 0;
+	case KVM_GET_CLOCK:
+		return mvm_vm_get_clock(mvm, (void __user *)arg);
+	case KVM_SET_CLOCK:
+		return mvm_vm_set_clock(mvm, (void __user *)arg);
 	case KVM_SET_IDENTITY_MAP_ADDR: {
 		u64 addr;
 
@@ -757,6 +765,10 @@ static int mvm_vcpu_enter_guest(struct mvm_vcpu *vcpu)
 	bool switch_xcr0, guest_drs;
 	u32 host_pkru = 0;
 
+	/* Writes guest memory: before preemption and interrupts are off. */
+	if (unlikely(test_and_clear_bit(MVM_REQ_CLOCK_UPDATE, &vcpu->requests)))
+		mvm_kvmclock_update(vcpu);
+
 	preempt_disable();
 	local_irq_disable();
 
@@ -766,7 +778,8 @@ static int mvm_vcpu_enter_guest(struct mvm_vcpu *vcpu)
 			mvm_x86_ops->flush_tlb(vcpu);
 	}
 	if (unlikely(mvm_entry_work_pending() || !mvm_hw_enabled_this_cpu() ||
-		     test_bit(MVM_REQ_TRIPLE_FAULT, &vcpu->requests))) {
+		     test_bit(MVM_REQ_TRIPLE_FAULT, &vcpu->requests) ||
+		     test_bit(MVM_REQ_CLOCK_UPDATE, &vcpu->requests))) {
 		vcpu->mode = MVM_OUTSIDE_GUEST_MODE;
 		local_irq_enable();
 		preempt_enable();

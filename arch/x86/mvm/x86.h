@@ -129,6 +129,7 @@ int vmx_probe(const char **why);
 #define MVM_REQ_TLB_FLUSH	0
 #define MVM_REQ_EVENT		1	/* events.c has something to inject */
 #define MVM_REQ_TRIPLE_FAULT	2	/* KVM_EXIT_SHUTDOWN before entry */
+#define MVM_REQ_CLOCK_UPDATE	3	/* rewrite the kvmclock structure */
 
 /* kvm_vcpu_events.interrupt.shadow bits (KVM's KVM_X86_SHADOW_INT_*). */
 #define MVM_X86_SHADOW_INT_MOV_SS	0x01
@@ -280,6 +281,17 @@ long mvm_vcpu_set_mce(struct mvm_vcpu *vcpu, struct kvm_x86_mce __user *umce);
 bool mvm_is_mce_msr(u32 index);
 int mvm_get_mce_msr(struct mvm_vcpu *vcpu, u32 index, u64 *data, bool host);
 int mvm_set_mce_msr(struct mvm_vcpu *vcpu, u32 index, u64 data, bool host);
+
+/* kvmclock.c: KVM's paravirtual clock. */
+void mvm_kvmclock_vm_init(struct mvm *mvm);
+void mvm_kvmclock_update(struct mvm_vcpu *vcpu);
+bool mvm_is_kvmclock_msr(u32 index);
+int mvm_get_kvmclock_msr(struct mvm_vcpu *vcpu, u32 index, u64 *data);
+int mvm_set_kvmclock_msr(struct mvm_vcpu *vcpu, u32 index, u64 data);
+long mvm_vm_get_clock(struct mvm *mvm, struct kvm_clock_data __user *udata);
+long mvm_vm_set_clock(struct mvm *mvm, struct kvm_clock_data __user *udata);
+void mvm_kvmclock_cpuid(struct kvm_cpuid_entry2 *signature,
+			struct kvm_cpuid_entry2 *features);
 
 /* cpuid.c */
 long mvm_dev_get_supported_cpuid(struct kvm_cpuid2 __user *ucpuid);
