@@ -19,15 +19,19 @@
  * gfn with bits above the root level's.
  *
  * Mappings are built lazily: a nested page fault inside a memslot pins the
- * host page behind the slot's userspace address and installs a 4 KiB leaf.
- * Every leaf owns exactly one pin, so zapping a leaf is the one place where
- * a page is unpinned; slot deletion, VM destruction and (later) an MMU
+ * host page behind the slot's userspace address and installs a 4 KiB leaf,
+ * or, when that page is part of a 2 MiB transparent huge page that backs
+ * an aligned 2 MiB of the slot, pins all of it and installs a 2 MiB leaf
+ * (as KVM maps THP-backed guest memory; a booting Linux guest then takes
+ * a tenth of the nested page faults).  A leaf owns exactly one pin of
+ * each 4 KiB page it maps, so zapping a leaf is the one place where pages
+ * are unpinned; slot deletion, VM destruction and (later) an MMU
  * notifier's invalidate all go through mvm_mmu_zap_gfn_range() or, for
  * destruction, mvm_mmu_destroy().  A writable leaf's page is unpinned as
  * dirty (the guest may have written it behind the host's page tables,
  * which know nothing of it), so that writes to file-backed memory reach
- * the file.  Dirty logging would clear the writable bit in the same walk;
- * 2 MiB leaves would stop the walk one level higher.
+ * the file.  Dirty logging would clear the writable bit in the same walk
+ * (and split 2 MiB leaves).
  *
  * Pins are long-term, so they are charged to the VMM's RLIMIT_MEMLOCK
  * (mm->locked_vm of the VM's mm, as vfio does; CAP_IPC_LOCK bypasses the
@@ -57,6 +61,12 @@
 
 #define MVM_PT_ENTRIES		512
 #define MVM_PTE_ADDR_MASK	GENMASK_ULL(51, 12)
+/*
+ * Bit 7 of a level-2 entry maps a 2 MiB page in both formats (APM vol. 2
+ * 5.3.4 PDE.PS; SDM vol. 3C 29.3.2 table 29-4, EPT PDE bit 7).
+ */
+#define MVM_PTE_LARGE		BIT_ULL(7)
+#define MVM_LARGE_PAGES		512	/* 4 KiB pages in a 2 MiB leaf */
 
 /* Pages charged to locked_vm at a time, and kept as credit after unpins. */
 #define MVM_PIN_CHARGE_BATCH	512
@@ -83,15 +93,31 @@ static struct page *mvm_pte_page(u64 pte)
 	return pfn_to_page((pte & MVM_PTE_ADDR_MASK) >> PAGE_SHIFT);
 }
 
-/* Drop the pin a leaf held; a writable leaf's page may have been written. */
+/* A leaf at @level (a level-2 entry with the large bit maps 2 MiB). */
+static bool mvm_pte_is_leaf(u64 pte, int level)
+{
+	return level == 1 || (level == 2 && (pte & MVM_PTE_LARGE));
+}
+
+/* The 4 KiB pages a leaf pins. */
+static unsigned int mvm_leaf_pages(u64 pte)
+{
+	return pte & MVM_PTE_LARGE ? MVM_LARGE_PAGES : 1;
+}
+
+/* Drop the pins a leaf held; a writable leaf's pages may have been written. */
 static void mvm_unpin_leaf(u64 pte)
 {
 	struct page *page = mvm_pte_page(pte);
+	bool dirty = pte & mvm_x86_ops->npt_leaf_writable_bit;
+	unsigned int i, n = mvm_leaf_pages(pte);
 
-	if (pte & mvm_x86_ops->npt_leaf_writable_bit)
-		unpin_user_pages_dirty_lock(&page, 1, true);
-	else
-		unpin_user_page(page);
+	for (i = 0; i < n; i++, page++) {
+		if (dirty)
+			unpin_user_pages_dirty_lock(&page, 1, true);
+		else
+			unpin_user_page(page);
+	}
 }
 
 /*
@@ -118,6 +144,7 @@ int mvm_mmu_init(struct mvm *mvm)
 			 PAGE_SHIFT + 9 * mmu->levels);
 	mmu->max_gfn = (1ULL << (gpa_bits - PAGE_SHIFT)) - 1;
 	atomic_long_set(&mmu->pin_credit, 0);
+	mmu->large_leaves = mvm_x86_ops->npt_has_2m();
 
 	mmu->root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!mmu->root)
@@ -167,6 +194,19 @@ static int mvm_mmu_charge_pin(struct mvm *mvm)
 	return account_locked_vm(mvm->mm, 1, true);
 }
 
+/* The same for the @n pins of a 2 MiB leaf: from credit, else a charge. */
+static int mvm_mmu_charge_pins(struct mvm *mvm, long n)
+{
+	atomic_long_t *credit = &mvm->arch.mmu.pin_credit;
+	long old = atomic_long_read(credit);
+
+	do {
+		if (old < n)
+			return account_locked_vm(mvm->mm, n, true);
+	} while (!atomic_long_try_cmpxchg(credit, &old, old - n));
+	return 0;
+}
+
 /* Uncharge the credit beyond @keep pages.  May sleep (mmap_lock). */
 static void mvm_mmu_uncharge_surplus(struct mvm *mvm, long keep)
 {
@@ -180,8 +220,11 @@ static void mvm_mmu_uncharge_surplus(struct mvm *mvm, long keep)
 	account_locked_vm(mvm->mm, old - keep, false);
 }
 
-/* mmu_lock held.  Return the level-1 entry for @gfn, building the path. */
-static u64 *mvm_mmu_walk_alloc(struct mvm_vcpu *vcpu, gfn_t gfn)
+/*
+ * mmu_lock held.  Return the entry at @target (1 or 2) for @gfn, building
+ * the path; or, if a 2 MiB leaf already maps @gfn, that leaf's entry.
+ */
+static u64 *mvm_mmu_walk_alloc(struct mvm_vcpu *vcpu, gfn_t gfn, int target)
 {
 	struct mvm_mmu *mmu = &vcpu->mvm->arch.mmu;
 	u64 *table = mmu->root;
@@ -189,9 +232,11 @@ static u64 *mvm_mmu_walk_alloc(struct mvm_vcpu *vcpu, gfn_t gfn)
 
 	lockdep_assert_held(&vcpu->mvm->mmu_lock);
 
-	for (level = mmu->levels; level > 1; level--) {
+	for (level = mmu->levels; level > target; level--) {
 		u64 *pte = &table[mvm_pt_index(gfn, level)];
 
+		if (mvm_pte_present(*pte) && mvm_pte_is_leaf(*pte, level))
+			return pte;
 		if (!mvm_pte_present(*pte)) {
 			void *page;
 
@@ -202,7 +247,81 @@ static u64 *mvm_mmu_walk_alloc(struct mvm_vcpu *vcpu, gfn_t gfn)
 		}
 		table = mvm_pte_table(*pte);
 	}
-	return &table[mvm_pt_index(gfn, 1)];
+	return &table[mvm_pt_index(gfn, target)];
+}
+
+/*
+ * Map the 2 MiB around @gfn with one leaf, if a PMD-sized transparent huge
+ * page backs it: @page (pinned for @gfn, writable) must be part of one,
+ * the slot must cover the aligned 2 MiB, and the host address must have
+ * the same offset in 2 MiB as the guest-physical one.  All 512 pages are
+ * pinned (each leaf owns one pin per 4 KiB page).  Returns 1 when mapped
+ * (or found mapped), 0 to fall back to a 4 KiB leaf.
+ */
+static int mvm_mmu_map_large(struct mvm_vcpu *vcpu,
+			     struct mvm_memory_slot *slot, gfn_t gfn,
+			     struct page *page)
+{
+	struct mvm *mvm = vcpu->mvm;
+	gfn_t base = ALIGN_DOWN(gfn, MVM_LARGE_PAGES);
+	unsigned long hva = mvm_gfn_to_hva(slot, base);
+	struct page *head = compound_head(page);
+	struct page **pages;
+	bool installed = false;
+	u64 *ptep, pte;
+	long n;
+	int i, r = 0;
+
+	if (!vcpu->mvm->arch.mmu.large_leaves ||
+	    base < slot->base_gfn ||
+	    base + MVM_LARGE_PAGES > slot->base_gfn + slot->npages ||
+	    !IS_ALIGNED(hva, PMD_SIZE) ||
+	    !PageTransHuge(head) ||
+	    compound_order(head) != PMD_SHIFT - PAGE_SHIFT ||
+	    page - head != gfn - base)
+		return 0;
+
+	pages = kmalloc_array(MVM_LARGE_PAGES, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return 0;
+	if (mvm_mmu_charge_pins(mvm, MVM_LARGE_PAGES))
+		goto out_free;
+	n = pin_user_pages_fast(hva, MVM_LARGE_PAGES,
+				FOLL_WRITE | FOLL_LONGTERM, pages);
+	if (n < 0)
+		n = 0;
+	/* The host may have split the huge page since: all or nothing. */
+	for (i = 0; i < n; i++)
+		if (pages[i] != pages[0] + i)
+			break;
+	if (n != MVM_LARGE_PAGES || i != n ||
+	    !IS_ALIGNED(page_to_pfn(pages[0]), MVM_LARGE_PAGES))
+		goto out_unpin;
+
+	pte = page_to_phys(pages[0]) | mvm_x86_ops->npt_leaf_ro_bits |
+	      mvm_x86_ops->npt_leaf_writable_bit | MVM_PTE_LARGE;
+	spin_lock(&mvm->mmu_lock);
+	ptep = mvm_mmu_walk_alloc(vcpu, base, 2);
+	if (ptep && !mvm_pte_present(*ptep)) {
+		WRITE_ONCE(*ptep, pte);
+		mvm->arch.mmu.nr_pinned += MVM_LARGE_PAGES;
+		installed = true;
+		r = 1;
+	} else if (ptep && (*ptep & MVM_PTE_LARGE)) {
+		r = 1;		/* another vCPU was first: drop our pins */
+	}
+	/* else: 4 KiB leaves are already below; keep adding those. */
+	spin_unlock(&mvm->mmu_lock);
+	if (installed) {
+		kfree(pages);
+		return 1;
+	}
+out_unpin:
+	unpin_user_pages(pages, n);
+	atomic_long_add(MVM_LARGE_PAGES, &mvm->arch.mmu.pin_credit);
+out_free:
+	kfree(pages);
+	return r;
 }
 
 /*
@@ -244,14 +363,23 @@ int mvm_mmu_map_gfn(struct mvm_vcpu *vcpu, struct mvm_memory_slot *slot,
 		}
 	}
 
+	if (writable && PageTransCompound(page) &&
+	    mvm_mmu_map_large(vcpu, slot, gfn, page)) {
+		unpin_user_page(page);
+		atomic_long_inc(&mvm->arch.mmu.pin_credit);
+		return 0;
+	}
+
 	pte = page_to_phys(page) | mvm_x86_ops->npt_leaf_ro_bits;
 	if (writable)
 		pte |= mvm_x86_ops->npt_leaf_writable_bit;
 
 	spin_lock(&mvm->mmu_lock);
-	ptep = mvm_mmu_walk_alloc(vcpu, gfn);
+	ptep = mvm_mmu_walk_alloc(vcpu, gfn, 1);
 	if (!ptep) {
 		r = -ENOMEM;
+	} else if (*ptep & MVM_PTE_LARGE) {
+		/* A 2 MiB leaf (always writable) maps it: drop our pin. */
 	} else if (!mvm_pte_present(*ptep)) {
 		WRITE_ONCE(*ptep, pte);
 		mvm->arch.mmu.nr_pinned++;
@@ -285,6 +413,7 @@ struct mvm_zap {
 	gfn_t end;
 	u64 *leaves;			/* the cleared leaf entries */
 	unsigned long nr, max;
+	unsigned long pages;		/* 4 KiB pages they pin */
 };
 
 /*
@@ -312,18 +441,20 @@ static bool mvm_mmu_zap_table(struct mvm *mvm, u64 *table, int level,
 			break;
 		if (!mvm_pte_present(pte))
 			continue;
-		if (level > 1) {
+		if (!mvm_pte_is_leaf(pte, level)) {
 			if (mvm_mmu_zap_table(mvm, mvm_pte_table(pte),
 					      level - 1, lo, zap))
 				return true;
 			continue;
 		}
+		/* A 2 MiB leaf overlapping the range goes whole. */
 		if (zap->nr == zap->max) {
-			zap->start = lo;
+			zap->start = max(lo, zap->start);
 			return true;
 		}
 		WRITE_ONCE(table[i], 0);
-		mvm->arch.mmu.nr_pinned--;
+		mvm->arch.mmu.nr_pinned -= mvm_leaf_pages(pte);
+		zap->pages += mvm_leaf_pages(pte);
 		zap->leaves[zap->nr++] = pte;
 	}
 	return false;
@@ -362,6 +493,7 @@ void mvm_mmu_zap_gfn_range(struct mvm *mvm, gfn_t start, gfn_t end)
 
 	do {
 		zap.nr = 0;
+		zap.pages = 0;
 		spin_lock(&mvm->mmu_lock);
 		more = mvm_mmu_zap_table(mvm, mmu->root, mmu->levels, 0, &zap);
 		spin_unlock(&mvm->mmu_lock);
@@ -370,7 +502,7 @@ void mvm_mmu_zap_gfn_range(struct mvm *mvm, gfn_t start, gfn_t end)
 			mvm_make_all_vcpus_request(mvm, MVM_REQ_TLB_FLUSH);
 			for (i = 0; i < zap.nr; i++)
 				mvm_unpin_leaf(zap.leaves[i]);
-			atomic_long_add(zap.nr, &mmu->pin_credit);
+			atomic_long_add(zap.pages, &mmu->pin_credit);
 		}
 		cond_resched();
 	} while (more);
@@ -390,12 +522,13 @@ static void mvm_mmu_free_table(struct mvm *mvm, u64 *table, int level)
 
 		if (!mvm_pte_present(pte))
 			continue;
-		if (level > 1) {
+		if (!mvm_pte_is_leaf(pte, level)) {
 			mvm_mmu_free_table(mvm, mvm_pte_table(pte), level - 1);
 		} else {
 			mvm_unpin_leaf(pte);
-			mvm->arch.mmu.nr_pinned--;
-			atomic_long_inc(&mvm->arch.mmu.pin_credit);
+			mvm->arch.mmu.nr_pinned -= mvm_leaf_pages(pte);
+			atomic_long_add(mvm_leaf_pages(pte),
+					&mvm->arch.mmu.pin_credit);
 		}
 	}
 	free_page((unsigned long)table);

@@ -69,6 +69,7 @@ struct mvm_mmu {
 	u64 *root;			/* C: top-level table */
 	phys_addr_t root_hpa;		/* C */
 	int levels;			/* C: 4 or 5, the depth the hardware walks */
+	bool large_leaves;		/* C: 2 MiB leaves for THP-backed memory */
 	gfn_t max_gfn;			/* C: highest gfn a slot may cover */
 	unsigned long nr_pinned;	/* P: pages pinned by leaves */
 	/*

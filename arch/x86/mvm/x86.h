@@ -116,6 +116,8 @@ struct mvm_x86_ops {
 	 * levels mvm chooses (EPT: the depth is in the EPTP).
 	 */
 	bool npt_host_depth;
+	/* 2 MiB leaves usable (EPT: a capability, NPT: always). */
+	bool (*npt_has_2m)(void);
 };
 
 extern const struct mvm_x86_ops *mvm_x86_ops;

@@ -1175,6 +1175,12 @@ static int svm_handle_exit(struct mvm_vcpu *vcpu)
 	return mvm_handle_unknown_exit(vcpu, exit_code);
 }
 
+/* APM vol. 2 15.25: nested tables take every page size long mode does. */
+static bool svm_npt_has_2m(void)
+{
+	return true;
+}
+
 const struct mvm_x86_ops svm_x86_ops = {
 	.name			= "svm",
 	.vm_size		= sizeof(struct mvm),
@@ -1235,4 +1241,5 @@ const struct mvm_x86_ops svm_x86_ops = {
 	 * paging mode at VMRUN, 5-level when the host's CR4.LA57 is set).
 	 */
 	.npt_host_depth		= true,
+	.npt_has_2m		= svm_npt_has_2m,
 };
