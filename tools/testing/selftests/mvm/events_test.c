@@ -240,14 +240,18 @@ TEST(nmi_window)
 }
 
 /*
- * The IDT and both stacks are in memslots the guest has never touched,
- * so delivering the interrupt and the #GP takes nested page faults on
- * the gate and on the pushes: each event must still arrive exactly once,
- * the #GP with its error code.
+ * The IDT and every stack are in memslots the guest has never touched,
+ * so delivering each event takes nested page faults on the gate and on
+ * the pushes: an external interrupt, a #GP, an NMI, INT n and INT3 must
+ * still arrive exactly once, the #GP with its error code, INT n and INT3
+ * returning past the instruction.
  */
 #define REINJ_IDT	0x200000UL
 #define REINJ_STACK_A	0x300000UL
 #define REINJ_STACK_B	0x400000UL
+#define REINJ_STACK_C	0x500000UL
+#define REINJ_STACK_D	0x600000UL
+#define REINJ_STACK_E	0x700000UL
 
 GUEST_CODE_BLOB(g_reinj, ".code64",
 	"xor %r8d, %r8d\n xor %r10d, %r10d\n"
@@ -258,14 +262,30 @@ GUEST_CODE_BLOB(g_reinj, ".code64",
 	"mov $0x28, %eax\n"
 	"mov %eax, %ds\n"		/* beyond the GDT limit: #GP(0x28) */
 	"out %al, $0x86\n"
+	"xor %r11d, %r11d\n xor %r12d, %r12d\n xor %r13d, %r13d\n"
+	"mov $0x501000, %rsp\n"
+	"out %al, $0x89\n"		/* the VMM sends an NMI */
+	"2: test %r11d, %r11d\n jz 2b\n"
+	"mov $0x601000, %rsp\n"
+	"int $0x31\n"
+	"reinj_after_int: mov $0x701000, %rsp\n"
+	"int3\n"
+	"reinj_after_bp: out %al, $0x8a\n"
 	"hlt\n"
+	"reinj_nmi: inc %r11d\n mov %rsp, %rax\n out %eax, $0x8b\n"
+	"mov %r11d, %eax\n out %eax, $0x8c\n iretq\n"
+	"reinj_int: inc %r12d\n mov (%rsp), %rax\n out %eax, $0x8d\n"
+	"mov %r12d, %eax\n out %eax, $0x8e\n iretq\n"
+	"reinj_bp: inc %r13d\n mov (%rsp), %rax\n out %eax, $0x8f\n"
+	"mov %r13d, %eax\n out %eax, $0x90\n iretq\n"
 	"reinj_irq: inc %r8d\n mov %rsp, %rax\n out %eax, $0x83\n"
 	"mov %r8d, %eax\n out %eax, $0x84\n iretq\n"
 	"reinj_gp: inc %r10d\n pop %rax\n out %eax, $0x85\n"
 	"mov %rsp, %rax\n out %eax, $0x87\n"
 	"mov %r10d, %eax\n out %eax, $0x88\n"
 	"addq $2, (%rsp)\n iretq\n");
-extern const uint8_t reinj_irq[], reinj_gp[];
+extern const uint8_t reinj_irq[], reinj_gp[], reinj_nmi[], reinj_int[],
+	reinj_bp[], reinj_after_int[], reinj_after_bp[];
 
 static uint8_t *add_slot(struct __test_metadata *_metadata,
 			 struct mvm_guest *g, int slot, uint64_t gpa)
@@ -292,8 +312,14 @@ TEST(reinject_after_npf_in_delivery)
 	idt = add_slot(_metadata, &g, 1, REINJ_IDT);
 	add_slot(_metadata, &g, 2, REINJ_STACK_A);
 	add_slot(_metadata, &g, 3, REINJ_STACK_B);
+	add_slot(_metadata, &g, 4, REINJ_STACK_C);
+	add_slot(_metadata, &g, 5, REINJ_STACK_D);
+	add_slot(_metadata, &g, 6, REINJ_STACK_E);
 	write_gate(idt, IRQ_VECTOR, HANDLER(g_reinj, reinj_irq));
 	write_gate(idt, 13, HANDLER(g_reinj, reinj_gp));
+	write_gate(idt, 2, HANDLER(g_reinj, reinj_nmi));
+	write_gate(idt, 0x31, HANDLER(g_reinj, reinj_int));
+	write_gate(idt, 3, HANDLER(g_reinj, reinj_bp));
 	set_idt(&g, REINJ_IDT, IDT_LIMIT_128);
 	ASSERT_EQ(0, ioctl(g.vcpu_fd, KVM_GET_REGS, &regs));
 	regs.rsp = REINJ_STACK_A + 0x1000;
@@ -313,6 +339,23 @@ TEST(reinject_after_npf_in_delivery)
 	run_expect_io(_metadata, &g, 0x88);
 	ASSERT_EQ(1, PIO_U32(&g));
 	run_expect_io(_metadata, &g, 0x86);
+
+	run_expect_io(_metadata, &g, 0x89);
+	ASSERT_EQ(0, ioctl(g.vcpu_fd, KVM_NMI));
+	run_expect_io(_metadata, &g, 0x8b);
+	ASSERT_EQ(REINJ_STACK_C + 0x1000 - 40, PIO_U32(&g));
+	run_expect_io(_metadata, &g, 0x8c);
+	ASSERT_EQ(1, PIO_U32(&g));
+
+	run_expect_io(_metadata, &g, 0x8d);
+	ASSERT_EQ(HANDLER(g_reinj, reinj_after_int), PIO_U32(&g));
+	run_expect_io(_metadata, &g, 0x8e);
+	ASSERT_EQ(1, PIO_U32(&g));
+	run_expect_io(_metadata, &g, 0x8f);
+	ASSERT_EQ(HANDLER(g_reinj, reinj_after_bp), PIO_U32(&g));
+	run_expect_io(_metadata, &g, 0x90);
+	ASSERT_EQ(1, PIO_U32(&g));
+	run_expect_io(_metadata, &g, 0x8a);
 	run_expect(_metadata, &g, KVM_EXIT_HLT);
 	guest_destroy(&g);
 }
