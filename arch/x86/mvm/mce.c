@@ -39,10 +39,13 @@ long mvm_dev_get_mce_cap_supported(u64 __user *ucap)
 	return copy_to_user(ucap, &cap, sizeof(cap)) ? -EFAULT : 0;
 }
 
-/* RESET: no banks until the VMM sets MCG_CAP up, as KVM. */
+/*
+ * At vCPU creation, as KVM's kvm_arch_vcpu_create(): MCG_CAP says the
+ * most banks, all disabled and empty, until KVM_X86_SETUP_MCE.
+ */
 void mvm_mce_vcpu_reset(struct mvm_vcpu *vcpu)
 {
-	vcpu->arch.mcg_cap = 0;
+	vcpu->arch.mcg_cap = MVM_MAX_MCE_BANKS;
 	vcpu->arch.mcg_status = 0;
 	vcpu->arch.mcg_ctl = 0;
 	memset(vcpu->arch.mce_banks, 0, sizeof(vcpu->arch.mce_banks));
