@@ -214,6 +214,11 @@ TEST(setup_mce_checks_and_values)
 	cap = mce_cap_supported(_metadata, g.sys_fd);
 	ASSERT_LE(NR_BANKS, banks);
 
+	/* Before SETUP_MCE, KVM's vCPU has the most banks, disabled. */
+	EXPECT_EQ(banks, rdmsr(g.vcpu_fd, MSR_IA32_MCG_CAP));
+	EXPECT_EQ(0, rdmsr(g.vcpu_fd, MSR_MC_CTL(banks - 1)));
+	EXPECT_EQ(0, rdmsr(g.vcpu_fd, MSR_MC_STATUS(0)));
+
 	EXPECT_EQ(EINVAL, setup_mce(g.vcpu_fd, cap));		/* 0 banks */
 	EXPECT_EQ(EINVAL, setup_mce(g.vcpu_fd, cap | (banks + 1)));
 	EXPECT_EQ(EINVAL, setup_mce(g.vcpu_fd, MCG_EXT_P | 1));
