@@ -18,11 +18,13 @@
 #include "x86.h"
 
 /*
- * What a VMM may put in MCG_CAP: up to MVM_MAX_MCE_BANKS banks, MCG_CTL
- * and software error recovery.  No CMCI, LMCE or extended registers: each
- * needs state mvm does not emulate (an APIC LVT, feature control).
+ * What a VMM may put in MCG_CAP besides the bank count: MCG_CTL and
+ * software error recovery.  No CMCI, LMCE or extended registers: each
+ * needs state mvm does not emulate (an APIC LVT, feature control).  As
+ * KVM's, the value KVM_X86_GET_MCE_CAP_SUPPORTED reports has no bank
+ * count: the maximum is KVM_CAP_MCE's.
  */
-#define MVM_MCE_CAP_SUPPORTED	(MCG_CTL_P | MCG_SER_P | MVM_MAX_MCE_BANKS)
+#define MVM_MCE_CAP_SUPPORTED	(MCG_CTL_P | MCG_SER_P)
 
 static unsigned int mvm_mce_banks(struct mvm_vcpu *vcpu)
 {
@@ -37,10 +39,13 @@ long mvm_dev_get_mce_cap_supported(u64 __user *ucap)
 	return copy_to_user(ucap, &cap, sizeof(cap)) ? -EFAULT : 0;
 }
 
-/* RESET: no banks until the VMM sets MCG_CAP up, as KVM. */
+/*
+ * At vCPU creation, as KVM's kvm_arch_vcpu_create(): MCG_CAP says the
+ * most banks, all disabled and empty, until KVM_X86_SETUP_MCE.
+ */
 void mvm_mce_vcpu_reset(struct mvm_vcpu *vcpu)
 {
-	vcpu->arch.mcg_cap = 0;
+	vcpu->arch.mcg_cap = MVM_MAX_MCE_BANKS;
 	vcpu->arch.mcg_status = 0;
 	vcpu->arch.mcg_ctl = 0;
 	memset(vcpu->arch.mce_banks, 0, sizeof(vcpu->arch.mce_banks));
@@ -61,6 +66,13 @@ long mvm_vcpu_setup_mce(struct mvm_vcpu *vcpu, u64 __user *ucap)
 	if (cap & ~(MVM_MCE_CAP_SUPPORTED | 0xffULL | 0xff0000ULL))
 		return -EINVAL;
 
+	/*
+	 * AMD reserves MCG_CAP bits 63:9 (APM vol. 2, "Machine-Check
+	 * Global-Capabilities Register"): KVM's SVM drops them after the
+	 * checks above, and so do we.
+	 */
+	if (mvm_x86_ops == &svm_x86_ops)
+		cap &= 0x1ff;
 	vcpu->arch.mcg_cap = cap;
 	/* Everything enabled, as firmware leaves it (SDM 16.3.1.3, 16.3.2.1). */
 	if (cap & MCG_CTL_P)
@@ -68,6 +80,19 @@ long mvm_vcpu_setup_mce(struct mvm_vcpu *vcpu, u64 __user *ucap)
 	for (bank = 0; bank < nr_banks; bank++)
 		vcpu->arch.mce_banks[bank * 4] = ~0ULL;
 	return 0;
+}
+
+/*
+ * An uncorrected error that needs no action (UCNA, SDM vol. 3B 16.10.3,
+ * 16.9.3.3): no machine check in progress, not signalled as a machine
+ * check, no corrupted context, no action required.
+ */
+static bool mvm_mce_is_ucna(const struct kvm_x86_mce *mce)
+{
+	return !mce->mcg_status &&
+	       (mce->status & (MCI_STATUS_VAL | MCI_STATUS_UC)) ==
+			(MCI_STATUS_VAL | MCI_STATUS_UC) &&
+	       !(mce->status & (MCI_STATUS_PCC | MCI_STATUS_S | MCI_STATUS_AR));
 }
 
 /*
@@ -88,6 +113,19 @@ long mvm_vcpu_set_mce(struct mvm_vcpu *vcpu, struct kvm_x86_mce __user *umce)
 		return -EINVAL;
 	bank = &vcpu->arch.mce_banks[array_index_nospec(mce.bank,
 							 mvm_mce_banks(vcpu)) * 4];
+
+	if (mvm_mce_is_ucna(&mce)) {
+		/*
+		 * Uncorrected, no action required: no #MC (SDM vol. 3B
+		 * 16.10.3, UCNA is signalled by CMCI, which mvm does not
+		 * offer), the bank is filled as it is, as KVM does.
+		 */
+		bank[1] = mce.status;
+		bank[2] = mce.addr;
+		bank[3] = mce.misc;
+		vcpu->arch.mcg_status = mce.mcg_status;
+		return 0;
+	}
 
 	if (mce.status & MCI_STATUS_UC) {
 		/* Reporting of uncorrected errors disabled: dropped. */

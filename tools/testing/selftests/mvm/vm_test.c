@@ -2,10 +2,12 @@
 /*
  * VM ioctls: KVM_CREATE_VCPU limits, KVM_SET_USER_MEMORY_REGION
  * validation (Linux 6.1 __kvm_set_memory_region()), KVM_SET_TSS_ADDR,
- * and ownership by the creating process.
+ * KVM_SET_GSI_ROUTING without an irqchip, and ownership by the creating
+ * process.
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -161,6 +163,36 @@ TEST_F(vm, other_process)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status));
+}
+
+/*
+ * GSI routes feed an in-kernel irqchip: KVM offers KVM_CAP_IRQ_ROUTING
+ * (QEMU needs it) but refuses every table without KVM_CREATE_IRQCHIP,
+ * after it has read the header.
+ */
+TEST_F(vm, gsi_routing_without_irqchip)
+{
+	struct {
+		struct kvm_irq_routing h;
+		struct kvm_irq_routing_entry e[1];
+	} r;
+
+	EXPECT_LT(0, ioctl(self->sys, KVM_CHECK_EXTENSION, KVM_CAP_IRQ_ROUTING));
+	EXPECT_LT(0, ioctl(self->vm, KVM_CHECK_EXTENSION, KVM_CAP_IRQ_ROUTING));
+
+	memset(&r, 0, sizeof(r));
+	r.h.nr = 1;
+	r.e[0].gsi = 0;
+	r.e[0].type = KVM_IRQ_ROUTING_MSI;
+	r.e[0].u.msi.address_lo = 0xfee00000;
+	r.e[0].u.msi.data = 0x30;
+	EXPECT_EQ(-1, ioctl(self->vm, KVM_SET_GSI_ROUTING, &r));
+	EXPECT_EQ(EINVAL, errno);
+	r.h.nr = 0;
+	EXPECT_EQ(-1, ioctl(self->vm, KVM_SET_GSI_ROUTING, &r));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(self->vm, KVM_SET_GSI_ROUTING, NULL));
+	EXPECT_EQ(EFAULT, errno);
 }
 
 TEST_HARNESS_MAIN
