@@ -162,7 +162,8 @@ TEST(guest_tsc_monotonic_across_exits_and_cpus)
 
 	{
 		char cs[32] = "?";
-		FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
+		FILE *f = fopen("/sys/devices/system/clocksource/"
+				"clocksource0/current_clocksource", "r");
 
 		if (f) {
 			if (fscanf(f, "%31s", cs) != 1)
