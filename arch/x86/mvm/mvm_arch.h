@@ -158,8 +158,6 @@ struct mvm_vcpu_arch {
 	u64 tsc_offset;
 	u32 tsc_khz;
 	s64 tsc_adjust;
-	/* T: the guest's TSC when the vCPU last left a CPU (tsc.c). */
-	u64 last_guest_tsc;
 
 	/* MSRs that are only storage for mvm (msr.c, mtrr.c). */
 	struct mvm_mtrr_state mtrr;

@@ -150,31 +150,3 @@ long mvm_vcpu_set_tsc_khz(struct mvm_vcpu *vcpu, unsigned long arg)
 	vcpu->arch.tsc_khz = khz;
 	return 0;
 }
-
-/*
- * The vCPU leaves this CPU (preemption off): note where its TSC was, for
- * mvm_tsc_vcpu_arrive().
- */
-void mvm_tsc_vcpu_leave(struct mvm_vcpu *vcpu)
-{
-	vcpu->arch.last_guest_tsc = mvm_read_guest_tsc(vcpu);
-}
-
-/*
- * The vCPU arrives on a CPU (preemption off, vendor state loaded).  When
- * the kernel found the host CPUs' TSCs out of step (check_tsc_unstable()),
- * this CPU's may be behind the last one's: move the offset so that the
- * guest's TSC does not go back, as KVM's kvm_arch_vcpu_load() does.  On
- * hosts with one synchronised TSC (the usual case) nothing changes.
- */
-void mvm_tsc_vcpu_arrive(struct mvm_vcpu *vcpu)
-{
-	u64 now;
-
-	if (likely(!check_tsc_unstable()) || !vcpu->arch.last_guest_tsc)
-		return;
-	now = mvm_read_guest_tsc(vcpu);
-	if ((s64)(now - vcpu->arch.last_guest_tsc) < 0)
-		mvm_write_tsc_offset(vcpu, vcpu->arch.tsc_offset +
-					   (vcpu->arch.last_guest_tsc - now));
-}

@@ -264,7 +264,6 @@ static void mvm_vcpu_arrive(struct mvm_vcpu *vcpu, int cpu)
 		indirect_branch_prediction_barrier();
 	}
 	mvm_x86_ops->vcpu_load(vcpu, cpu);
-	mvm_tsc_vcpu_arrive(vcpu);
 	WRITE_ONCE(vcpu->cpu, cpu);
 	vcpu->arch.l1tf_flush_l1d = true;
 }
@@ -279,7 +278,6 @@ static void mvm_sched_out(struct preempt_notifier *pn, struct task_struct *next)
 	struct mvm_vcpu *vcpu = preempt_notifier_to_vcpu(pn);
 
 	WRITE_ONCE(vcpu->cpu, -1);
-	mvm_tsc_vcpu_leave(vcpu);
 	mvm_x86_ops->vcpu_put(vcpu);
 }
 
@@ -305,7 +303,6 @@ static void mvm_vcpu_put(struct mvm_vcpu *vcpu)
 {
 	preempt_disable();
 	WRITE_ONCE(vcpu->cpu, -1);
-	mvm_tsc_vcpu_leave(vcpu);
 	mvm_x86_ops->vcpu_put(vcpu);
 	preempt_notifier_unregister(&vcpu->preempt_notifier);
 	preempt_enable();

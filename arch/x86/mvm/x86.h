@@ -257,9 +257,6 @@ void mvm_tsc_synchronize(struct mvm_vcpu *vcpu, u64 data);
 void mvm_guest_write_tsc(struct mvm_vcpu *vcpu, u64 data);
 void mvm_set_tsc_adjust(struct mvm_vcpu *vcpu, u64 data, bool host);
 long mvm_vcpu_set_tsc_khz(struct mvm_vcpu *vcpu, unsigned long arg);
-/* The vCPU leaves / arrives on a CPU: the guest's TSC never goes back. */
-void mvm_tsc_vcpu_leave(struct mvm_vcpu *vcpu);
-void mvm_tsc_vcpu_arrive(struct mvm_vcpu *vcpu);
 
 /*
  * vcpu_state.c: KVM_GET/SET_MP_STATE, _FPU, _XSAVE(2), _XCRS,
