@@ -608,6 +608,9 @@ TEST(signal_mask_applies_in_kvm_run)
 	sigpending(&pending);
 	EXPECT_TRUE(sigismember(&pending, SIGUSR1));
 	EXPECT_TRUE(sigismember(&pending, SIGUSR2));
+
+	/* NULL removes the vCPU's mask. */
+	EXPECT_EQ(0, ioctl(g.vcpu_fd, KVM_SET_SIGNAL_MASK, NULL));
 	guest_destroy(&g);
 }
 

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -159,7 +160,18 @@ TEST(guest_tsc_monotonic_across_exits_and_cpus)
 	fd1 = guest_add_vcpu(&g, 1, &run1);
 	guest_set_long_mode(&g, fd1, GUEST_CODE);
 
-	TH_LOG("%d host CPUs", ncpu);
+	{
+		char cs[32] = "?";
+		FILE *f = fopen("/sys/devices/system/clocksource/"
+				"clocksource0/current_clocksource", "r");
+
+		if (f) {
+			if (fscanf(f, "%31s", cs) != 1)
+				strcpy(cs, "?");
+			fclose(f);
+		}
+		TH_LOG("%d host CPUs, clocksource %s", ncpu, cs);
+	}
 	for (i = 0; i < 40; i++) {
 		/* Move to another host CPU every other exit. */
 		if (ncpu > 1 && i % 2 == 0) {
