@@ -133,9 +133,11 @@ void mvm_kvmclock_update(struct mvm_vcpu *vcpu)
 	pv.version = ++vcpu->arch.kvmclock_version;	/* odd */
 	if (mvm_write_guest(vcpu->mvm, gpa, &pv.version, sizeof(pv.version)))
 		goto fail;
+	/* The odd version is visible before any field changes... */
 	smp_wmb();
 	if (mvm_write_guest(vcpu->mvm, gpa, &pv, sizeof(pv)))
 		goto fail;
+	/* ... and every field before the even one (pvclock's seqcount). */
 	smp_wmb();
 	pv.version = ++vcpu->arch.kvmclock_version;	/* even */
 	if (mvm_write_guest(vcpu->mvm, gpa, &pv.version, sizeof(pv.version)))
@@ -169,6 +171,7 @@ static int mvm_kvmclock_write_wall_clock(struct mvm_vcpu *vcpu, gpa_t gpa)
 	wc.version = version + 1;
 	mvm_write_guest(vcpu->mvm, gpa + sizeof(version),
 			&wc.sec, sizeof(wc) - sizeof(version));
+	/* The time before the even version that says it is complete. */
 	smp_wmb();
 	mvm_write_guest(vcpu->mvm, gpa, &wc.version, sizeof(wc.version));
 	return 0;
