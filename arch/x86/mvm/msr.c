@@ -469,8 +469,15 @@ long mvm_dev_get_feature_msr_index_list(struct kvm_msr_list __user *ulist)
 				 !mvm_vendor_is_svm());
 }
 
-/* KVM_GET_MSRS on /dev/kvm: how many feature MSRs were read. */
-long mvm_dev_get_feature_msrs(struct kvm_msrs __user *umsrs)
+/*
+ * One KVM_GET_MSRS / KVM_SET_MSRS: @do_msr on each entry in turn until
+ * one fails; returns how many were processed (KVM's msr_io()).  @vcpu is
+ * NULL for the feature MSRs of /dev/kvm.
+ */
+static long mvm_msr_io(struct mvm_vcpu *vcpu, struct kvm_msrs __user *umsrs,
+		       int (*do_msr)(struct mvm_vcpu *vcpu,
+				     struct kvm_msr_entry *e),
+		       bool writeback)
 {
 	struct kvm_msr_entry *entries;
 	struct kvm_msrs msrs;
@@ -481,46 +488,48 @@ long mvm_dev_get_feature_msrs(struct kvm_msrs __user *umsrs)
 		return -EFAULT;
 	if (msrs.nmsrs >= MVM_MAX_IO_MSRS)
 		return -E2BIG;
+
 	entries = memdup_user(umsrs->entries, msrs.nmsrs * sizeof(*entries));
 	if (IS_ERR(entries))
 		return PTR_ERR(entries);
+
 	for (i = 0; i < msrs.nmsrs; i++)
-		if (mvm_get_feature_msr(entries[i].index, &entries[i].data))
+		if (do_msr(vcpu, &entries[i]))
 			break;
 	r = i;
-	if (copy_to_user(umsrs->entries, entries, msrs.nmsrs * sizeof(*entries)))
+	if (writeback && copy_to_user(umsrs->entries, entries,
+				      msrs.nmsrs * sizeof(*entries)))
 		r = -EFAULT;
 	kfree(entries);
 	return r;
+}
+
+static int mvm_do_get_feature_msr(struct mvm_vcpu *vcpu,
+				  struct kvm_msr_entry *e)
+{
+	return mvm_get_feature_msr(e->index, &e->data);
+}
+
+static int mvm_do_get_msr(struct mvm_vcpu *vcpu, struct kvm_msr_entry *e)
+{
+	return mvm_get_msr(vcpu, e->index, &e->data, true);
+}
+
+static int mvm_do_set_msr(struct mvm_vcpu *vcpu, struct kvm_msr_entry *e)
+{
+	return mvm_set_msr(vcpu, e->index, e->data, true);
+}
+
+/* KVM_GET_MSRS on /dev/kvm: how many feature MSRs were read. */
+long mvm_dev_get_feature_msrs(struct kvm_msrs __user *umsrs)
+{
+	return mvm_msr_io(NULL, umsrs, mvm_do_get_feature_msr, true);
 }
 
 /* KVM_GET_MSRS / KVM_SET_MSRS: how many entries were processed. */
 long mvm_vcpu_msr_io(struct mvm_vcpu *vcpu, struct kvm_msrs __user *umsrs,
 		     bool set)
 {
-	struct kvm_msr_entry *entries;
-	struct kvm_msrs msrs;
-	long r;
-	u32 i;
-
-	if (copy_from_user(&msrs, umsrs, sizeof(msrs)))
-		return -EFAULT;
-	if (msrs.nmsrs >= MVM_MAX_IO_MSRS)
-		return -E2BIG;
-
-	entries = memdup_user(umsrs->entries, msrs.nmsrs * sizeof(*entries));
-	if (IS_ERR(entries))
-		return PTR_ERR(entries);
-
-	for (i = 0; i < msrs.nmsrs; i++) {
-		if (set ? mvm_set_msr(vcpu, entries[i].index, entries[i].data, true)
-			: mvm_get_msr(vcpu, entries[i].index, &entries[i].data, true))
-			break;
-	}
-	r = i;
-	if (!set && copy_to_user(umsrs->entries, entries,
-				 msrs.nmsrs * sizeof(*entries)))
-		r = -EFAULT;
-	kfree(entries);
-	return r;
+	return set ? mvm_msr_io(vcpu, umsrs, mvm_do_set_msr, false) :
+		     mvm_msr_io(vcpu, umsrs, mvm_do_get_msr, true);
 }

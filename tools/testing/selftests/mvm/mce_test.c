@@ -42,29 +42,7 @@
 #define X86_CR4_MCE		(1ULL << 6)
 
 #define NR_BANKS	10
-#define BAD		0xdeadbeefdeadbeefULL
-
-static uint64_t rdmsr(int fd, uint32_t index)
-{
-	struct {
-		struct kvm_msrs h;
-		struct kvm_msr_entry e;
-	} m = { .h.nmsrs = 1, .e.index = index };
-
-	if (ioctl(fd, KVM_GET_MSRS, &m) != 1)
-		return BAD;
-	return m.e.data;
-}
-
-static bool wrmsr(int fd, uint32_t index, uint64_t data)
-{
-	struct {
-		struct kvm_msrs h;
-		struct kvm_msr_entry e;
-	} m = { .h.nmsrs = 1, .e.index = index, .e.data = data };
-
-	return ioctl(fd, KVM_SET_MSRS, &m) == 1;
-}
+#define BAD		MVM_MSR_BAD
 
 static uint64_t mce_cap_supported(struct __test_metadata *_metadata,
 				  int sys)
@@ -215,9 +193,9 @@ TEST(setup_mce_checks_and_values)
 	ASSERT_LE(NR_BANKS, banks);
 
 	/* Before SETUP_MCE, KVM's vCPU has the most banks, disabled. */
-	EXPECT_EQ(banks, rdmsr(g.vcpu_fd, MSR_IA32_MCG_CAP));
-	EXPECT_EQ(0, rdmsr(g.vcpu_fd, MSR_MC_CTL(banks - 1)));
-	EXPECT_EQ(0, rdmsr(g.vcpu_fd, MSR_MC_STATUS(0)));
+	EXPECT_EQ(banks, vcpu_rdmsr(g.vcpu_fd, MSR_IA32_MCG_CAP));
+	EXPECT_EQ(0, vcpu_rdmsr(g.vcpu_fd, MSR_MC_CTL(banks - 1)));
+	EXPECT_EQ(0, vcpu_rdmsr(g.vcpu_fd, MSR_MC_STATUS(0)));
 
 	EXPECT_EQ(EINVAL, setup_mce(g.vcpu_fd, cap));		/* 0 banks */
 	EXPECT_EQ(EINVAL, setup_mce(g.vcpu_fd, cap | (banks + 1)));
@@ -230,34 +208,34 @@ TEST(setup_mce_checks_and_values)
 	/* KVM on AMD keeps only MCG_CAP bits 8:0 (SVM's setup_mce). */
 	EXPECT_EQ(0, setup_mce(g.vcpu_fd, cap | NR_BANKS));
 	EXPECT_EQ((cap | NR_BANKS) & (mvm_cpu_is_amd() ? 0x1ff : ~0ULL),
-		  rdmsr(g.vcpu_fd, MSR_IA32_MCG_CAP));
-	EXPECT_EQ(~0ULL, rdmsr(g.vcpu_fd, MSR_IA32_MCG_CTL));
-	EXPECT_EQ(0, rdmsr(g.vcpu_fd, MSR_IA32_MCG_STATUS));
+		  vcpu_rdmsr(g.vcpu_fd, MSR_IA32_MCG_CAP));
+	EXPECT_EQ(~0ULL, vcpu_rdmsr(g.vcpu_fd, MSR_IA32_MCG_CTL));
+	EXPECT_EQ(0, vcpu_rdmsr(g.vcpu_fd, MSR_IA32_MCG_STATUS));
 	for (i = 0; i < NR_BANKS; i++) {
-		EXPECT_EQ(~0ULL, rdmsr(g.vcpu_fd, MSR_MC_CTL(i)));
-		EXPECT_EQ(0, rdmsr(g.vcpu_fd, MSR_MC_STATUS(i)));
+		EXPECT_EQ(~0ULL, vcpu_rdmsr(g.vcpu_fd, MSR_MC_CTL(i)));
+		EXPECT_EQ(0, vcpu_rdmsr(g.vcpu_fd, MSR_MC_STATUS(i)));
 	}
 	/* Past the banks set up: no MSR. */
-	EXPECT_EQ(BAD, rdmsr(g.vcpu_fd, MSR_MC_CTL(NR_BANKS)));
-	EXPECT_FALSE(wrmsr(g.vcpu_fd, MSR_MC_CTL(NR_BANKS), 0));
+	EXPECT_EQ(BAD, vcpu_rdmsr(g.vcpu_fd, MSR_MC_CTL(NR_BANKS)));
+	EXPECT_FALSE(vcpu_wrmsr(g.vcpu_fd, MSR_MC_CTL(NR_BANKS), 0));
 
 	/* MCi_CTL: 0, or all ones but bits 10 and 0. */
-	EXPECT_FALSE(wrmsr(g.vcpu_fd, MSR_MC_CTL(1), 0x1234));
-	EXPECT_FALSE(wrmsr(g.vcpu_fd, MSR_MC_CTL(1), ~0ULL >> 1));
-	EXPECT_EQ(~0ULL, rdmsr(g.vcpu_fd, MSR_MC_CTL(1)));
-	EXPECT_TRUE(wrmsr(g.vcpu_fd, MSR_MC_CTL(1), ~0ULL & ~0x401ULL));
-	EXPECT_EQ(~0x401ULL, rdmsr(g.vcpu_fd, MSR_MC_CTL(1)));
-	EXPECT_TRUE(wrmsr(g.vcpu_fd, MSR_MC_CTL(1), 0));
-	EXPECT_EQ(0, rdmsr(g.vcpu_fd, MSR_MC_CTL(1)));
+	EXPECT_FALSE(vcpu_wrmsr(g.vcpu_fd, MSR_MC_CTL(1), 0x1234));
+	EXPECT_FALSE(vcpu_wrmsr(g.vcpu_fd, MSR_MC_CTL(1), ~0ULL >> 1));
+	EXPECT_EQ(~0ULL, vcpu_rdmsr(g.vcpu_fd, MSR_MC_CTL(1)));
+	EXPECT_TRUE(vcpu_wrmsr(g.vcpu_fd, MSR_MC_CTL(1), ~0ULL & ~0x401ULL));
+	EXPECT_EQ(~0x401ULL, vcpu_rdmsr(g.vcpu_fd, MSR_MC_CTL(1)));
+	EXPECT_TRUE(vcpu_wrmsr(g.vcpu_fd, MSR_MC_CTL(1), 0));
+	EXPECT_EQ(0, vcpu_rdmsr(g.vcpu_fd, MSR_MC_CTL(1)));
 	/* MCG_CTL: 0 or all ones; MCG_CAP is read-only. */
-	EXPECT_FALSE(wrmsr(g.vcpu_fd, MSR_IA32_MCG_CTL, 1));
-	EXPECT_TRUE(wrmsr(g.vcpu_fd, MSR_IA32_MCG_CTL, 0));
-	EXPECT_FALSE(wrmsr(g.vcpu_fd, MSR_IA32_MCG_CAP, cap | 2));
+	EXPECT_FALSE(vcpu_wrmsr(g.vcpu_fd, MSR_IA32_MCG_CTL, 1));
+	EXPECT_TRUE(vcpu_wrmsr(g.vcpu_fd, MSR_IA32_MCG_CTL, 0));
+	EXPECT_FALSE(vcpu_wrmsr(g.vcpu_fd, MSR_IA32_MCG_CAP, cap | 2));
 	/* The VMM may write any MCi_STATUS (a migration's restore). */
-	EXPECT_TRUE(wrmsr(g.vcpu_fd, MSR_MC_STATUS(2), MCI_STATUS_VAL | 5));
-	EXPECT_EQ(MCI_STATUS_VAL | 5, rdmsr(g.vcpu_fd, MSR_MC_STATUS(2)));
-	EXPECT_TRUE(wrmsr(g.vcpu_fd, MSR_MC_ADDR(2), 0x1000));
-	EXPECT_EQ(0x1000, rdmsr(g.vcpu_fd, MSR_MC_ADDR(2)));
+	EXPECT_TRUE(vcpu_wrmsr(g.vcpu_fd, MSR_MC_STATUS(2), MCI_STATUS_VAL | 5));
+	EXPECT_EQ(MCI_STATUS_VAL | 5, vcpu_rdmsr(g.vcpu_fd, MSR_MC_STATUS(2)));
+	EXPECT_TRUE(vcpu_wrmsr(g.vcpu_fd, MSR_MC_ADDR(2), 0x1000));
+	EXPECT_EQ(0x1000, vcpu_rdmsr(g.vcpu_fd, MSR_MC_ADDR(2)));
 	guest_destroy(&g);
 }
 
@@ -270,15 +248,15 @@ static int guest_write_status(struct __test_metadata *_metadata, bool amd,
 
 	mce_guest(_metadata, &g, HANDLER(mce_wr_status), true);
 	set_cpuid_vendor(_metadata, &g, amd);
-	EXPECT_TRUE(wrmsr(g.vcpu_fd, MSR_K7_HWCR, hwcr));
-	EXPECT_TRUE(wrmsr(g.vcpu_fd, MSR_MC_STATUS(1), 7));
+	EXPECT_TRUE(vcpu_wrmsr(g.vcpu_fd, MSR_K7_HWCR, hwcr));
+	EXPECT_TRUE(vcpu_wrmsr(g.vcpu_fd, MSR_MC_STATUS(1), 7));
 	EXPECT_EQ(0, ioctl(g.vcpu_fd, KVM_GET_REGS, &regs));
 	regs.r11 = value;
 	EXPECT_EQ(0, ioctl(g.vcpu_fd, KVM_SET_REGS, &regs));
 	run_expect_io(_metadata, &g, 0x82);
 	EXPECT_EQ(0, ioctl(g.vcpu_fd, KVM_GET_REGS, &regs));
 	*after = regs.rbx;
-	EXPECT_EQ(regs.rbx, rdmsr(g.vcpu_fd, MSR_MC_STATUS(1)));
+	EXPECT_EQ(regs.rbx, vcpu_rdmsr(g.vcpu_fd, MSR_MC_STATUS(1)));
 	guest_destroy(&g);
 	return regs.r10;
 }
@@ -326,7 +304,7 @@ TEST(uncorrected_error_is_mc)
 	EXPECT_EQ(status, regs.rbx);
 	EXPECT_EQ(0xabc000, regs.r12);
 	EXPECT_EQ(mcg, regs.r13);
-	EXPECT_EQ(0x86, rdmsr(g.vcpu_fd, MSR_MC_MISC(1)));
+	EXPECT_EQ(0x86, vcpu_rdmsr(g.vcpu_fd, MSR_MC_MISC(1)));
 
 	/* Another while MCG_STATUS.MCIP is still set: shutdown. */
 	ASSERT_EQ(0, set_mce(&g, 2, status, mcg, 0));
@@ -358,16 +336,16 @@ TEST(reporting_disabled_drops_uncorrected)
 	mce_guest(_metadata, &g, GUEST_CODE, true);
 	run_expect_io(_metadata, &g, 0x80);
 	/* MCi_CTL not all ones: the bank does not report. */
-	ASSERT_TRUE(wrmsr(g.vcpu_fd, MSR_MC_CTL(3), 0));
+	ASSERT_TRUE(vcpu_wrmsr(g.vcpu_fd, MSR_MC_CTL(3), 0));
 	ASSERT_EQ(0, set_mce(&g, 3, status, MCG_STATUS_MCIP, 0));
 	run_expect_io(_metadata, &g, 0x80);
-	EXPECT_EQ(0, rdmsr(g.vcpu_fd, MSR_MC_STATUS(3)));
+	EXPECT_EQ(0, vcpu_rdmsr(g.vcpu_fd, MSR_MC_STATUS(3)));
 	/* MCG_CTL not all ones: no bank does. */
-	ASSERT_TRUE(wrmsr(g.vcpu_fd, MSR_IA32_MCG_CTL, 0));
+	ASSERT_TRUE(vcpu_wrmsr(g.vcpu_fd, MSR_IA32_MCG_CTL, 0));
 	ASSERT_EQ(0, set_mce(&g, 4, status, MCG_STATUS_MCIP, 0));
 	run_expect_io(_metadata, &g, 0x80);
-	EXPECT_EQ(0, rdmsr(g.vcpu_fd, MSR_MC_STATUS(4)));
-	EXPECT_EQ(0, rdmsr(g.vcpu_fd, MSR_IA32_MCG_STATUS));
+	EXPECT_EQ(0, vcpu_rdmsr(g.vcpu_fd, MSR_MC_STATUS(4)));
+	EXPECT_EQ(0, vcpu_rdmsr(g.vcpu_fd, MSR_IA32_MCG_STATUS));
 	guest_destroy(&g);
 }
 
@@ -385,28 +363,28 @@ TEST(corrected_and_ucna_errors_fill_the_bank)
 
 	ASSERT_EQ(0, set_mce(&g, 1, ce, 0, 0x1000));
 	run_expect_io(_metadata, &g, 0x80);	/* no #MC */
-	EXPECT_EQ(ce, rdmsr(g.vcpu_fd, MSR_MC_STATUS(1)));
-	EXPECT_EQ(0x1000, rdmsr(g.vcpu_fd, MSR_MC_ADDR(1)));
-	EXPECT_EQ(0x86, rdmsr(g.vcpu_fd, MSR_MC_MISC(1)));
+	EXPECT_EQ(ce, vcpu_rdmsr(g.vcpu_fd, MSR_MC_STATUS(1)));
+	EXPECT_EQ(0x1000, vcpu_rdmsr(g.vcpu_fd, MSR_MC_ADDR(1)));
+	EXPECT_EQ(0x86, vcpu_rdmsr(g.vcpu_fd, MSR_MC_MISC(1)));
 
 	/* A second one overwrites it and says so. */
 	ASSERT_EQ(0, set_mce(&g, 1, ce | 1, 0, 0x2000));
 	run_expect_io(_metadata, &g, 0x80);
-	EXPECT_EQ(ce | 1 | MCI_STATUS_OVER, rdmsr(g.vcpu_fd, MSR_MC_STATUS(1)));
-	EXPECT_EQ(0x2000, rdmsr(g.vcpu_fd, MSR_MC_ADDR(1)));
+	EXPECT_EQ(ce | 1 | MCI_STATUS_OVER, vcpu_rdmsr(g.vcpu_fd, MSR_MC_STATUS(1)));
+	EXPECT_EQ(0x2000, vcpu_rdmsr(g.vcpu_fd, MSR_MC_ADDR(1)));
 
 	/* UCNA: filled as it is, no #MC. */
 	ASSERT_EQ(0, set_mce(&g, 2, ucna, 0, 0x3000));
 	run_expect_io(_metadata, &g, 0x80);
-	EXPECT_EQ(ucna, rdmsr(g.vcpu_fd, MSR_MC_STATUS(2)));
-	EXPECT_EQ(0x3000, rdmsr(g.vcpu_fd, MSR_MC_ADDR(2)));
-	EXPECT_EQ(0, rdmsr(g.vcpu_fd, MSR_IA32_MCG_STATUS));
+	EXPECT_EQ(ucna, vcpu_rdmsr(g.vcpu_fd, MSR_MC_STATUS(2)));
+	EXPECT_EQ(0x3000, vcpu_rdmsr(g.vcpu_fd, MSR_MC_ADDR(2)));
+	EXPECT_EQ(0, vcpu_rdmsr(g.vcpu_fd, MSR_IA32_MCG_STATUS));
 
 	/* A corrected error leaves an uncorrected one, but sets OVER. */
 	ASSERT_EQ(0, set_mce(&g, 2, ce, 0, 0x4000));
 	run_expect_io(_metadata, &g, 0x80);
-	EXPECT_EQ(ucna | MCI_STATUS_OVER, rdmsr(g.vcpu_fd, MSR_MC_STATUS(2)));
-	EXPECT_EQ(0x3000, rdmsr(g.vcpu_fd, MSR_MC_ADDR(2)));
+	EXPECT_EQ(ucna | MCI_STATUS_OVER, vcpu_rdmsr(g.vcpu_fd, MSR_MC_STATUS(2)));
+	EXPECT_EQ(0x3000, vcpu_rdmsr(g.vcpu_fd, MSR_MC_ADDR(2)));
 	guest_destroy(&g);
 }
 

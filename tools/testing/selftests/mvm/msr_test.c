@@ -83,21 +83,6 @@ static int msr_io(int fd, unsigned long nr, const uint32_t *idx,
 	return r;
 }
 
-static uint64_t rdmsr(int fd, uint32_t index)
-{
-	uint64_t v = 0;
-
-	if (msr_io(fd, KVM_GET_MSRS, &index, &v, 1) != 1)
-		return 0xdeadbeefdeadbeefULL;
-	return v;
-}
-
-/* KVM_SET_MSRS of one MSR: true if taken. */
-static bool wrmsr(int fd, uint32_t index, uint64_t v)
-{
-	return msr_io(fd, KVM_SET_MSRS, &index, &v, 1) == 1;
-}
-
 /* MSRs that count on by themselves between two reads. */
 static bool msr_counts(uint32_t index)
 {
@@ -221,15 +206,15 @@ TEST(feature_msrs)
 	ASSERT_LE(0, vcpu);
 	for (i = 0; i < n; i++)
 		if (idx[i] == MSR_IA32_ARCH_CAPABILITIES)
-			EXPECT_EQ(val[i], rdmsr(vcpu, MSR_IA32_ARCH_CAPABILITIES));
+			EXPECT_EQ(val[i], vcpu_rdmsr(vcpu, MSR_IA32_ARCH_CAPABILITIES));
 	/* The VMM may tell the guest less; the guest cannot write it. */
-	EXPECT_TRUE(wrmsr(vcpu, MSR_IA32_ARCH_CAPABILITIES, 0));
-	EXPECT_EQ(0, rdmsr(vcpu, MSR_IA32_ARCH_CAPABILITIES));
+	EXPECT_TRUE(vcpu_wrmsr(vcpu, MSR_IA32_ARCH_CAPABILITIES, 0));
+	EXPECT_EQ(0, vcpu_rdmsr(vcpu, MSR_IA32_ARCH_CAPABILITIES));
 	/* The microcode revision is the VMM's to set (KVM's defaults). */
 	EXPECT_EQ(mvm_cpu_is_amd() ? 0x01000065 : 0x100000000ULL,
-		  rdmsr(vcpu, MSR_IA32_UCODE_REV));
-	EXPECT_TRUE(wrmsr(vcpu, MSR_IA32_UCODE_REV, 0x01000065));
-	EXPECT_EQ(0x01000065, rdmsr(vcpu, MSR_IA32_UCODE_REV));
+		  vcpu_rdmsr(vcpu, MSR_IA32_UCODE_REV));
+	EXPECT_TRUE(vcpu_wrmsr(vcpu, MSR_IA32_UCODE_REV, 0x01000065));
+	EXPECT_EQ(0x01000065, vcpu_rdmsr(vcpu, MSR_IA32_UCODE_REV));
 	close(vcpu);
 	close(vm);
 	free(val);
@@ -260,61 +245,61 @@ TEST(mtrr_pat_misc_enable_mcg)
 			if (cpuid.e[i].function == 1)
 				EXPECT_TRUE(cpuid.e[i].edx & (1u << 12));
 	}
-	cap = rdmsr(fd, MSR_MTRRcap);
+	cap = vcpu_rdmsr(fd, MSR_MTRRcap);
 	EXPECT_LE(1, cap & 0xff);		/* VCNT */
 	EXPECT_TRUE(cap & (1 << 8));		/* FIX */
-	EXPECT_FALSE(wrmsr(fd, MSR_MTRRcap, cap));
+	EXPECT_FALSE(vcpu_wrmsr(fd, MSR_MTRRcap, cap));
 
-	EXPECT_EQ(0, rdmsr(fd, MSR_MTRRdefType));
-	EXPECT_TRUE(wrmsr(fd, MSR_MTRRdefType, 0xc06));	/* E, FE, WB */
-	EXPECT_EQ(0xc06, rdmsr(fd, MSR_MTRRdefType));
-	EXPECT_FALSE(wrmsr(fd, MSR_MTRRdefType, 0xc02));	/* type 2 */
-	EXPECT_FALSE(wrmsr(fd, MSR_MTRRdefType, 0x1c06));	/* reserved */
-	EXPECT_EQ(0xc06, rdmsr(fd, MSR_MTRRdefType));
+	EXPECT_EQ(0, vcpu_rdmsr(fd, MSR_MTRRdefType));
+	EXPECT_TRUE(vcpu_wrmsr(fd, MSR_MTRRdefType, 0xc06));	/* E, FE, WB */
+	EXPECT_EQ(0xc06, vcpu_rdmsr(fd, MSR_MTRRdefType));
+	EXPECT_FALSE(vcpu_wrmsr(fd, MSR_MTRRdefType, 0xc02));	/* type 2 */
+	EXPECT_FALSE(vcpu_wrmsr(fd, MSR_MTRRdefType, 0x1c06));	/* reserved */
+	EXPECT_EQ(0xc06, vcpu_rdmsr(fd, MSR_MTRRdefType));
 
-	EXPECT_TRUE(wrmsr(fd, MSR_MTRRfix64K_00000, 0x0606060606060606ULL));
-	EXPECT_TRUE(wrmsr(fd, MSR_MTRRfix16K_80000, 0x0606060606060606ULL));
-	EXPECT_TRUE(wrmsr(fd, MSR_MTRRfix4K_C0000, 0x0001040506000104ULL));
-	EXPECT_TRUE(wrmsr(fd, MSR_MTRRfix4K_F8000, 0x0505050505050505ULL));
-	EXPECT_EQ(0x0001040506000104ULL, rdmsr(fd, MSR_MTRRfix4K_C0000));
-	EXPECT_EQ(0x0505050505050505ULL, rdmsr(fd, MSR_MTRRfix4K_F8000));
-	EXPECT_FALSE(wrmsr(fd, MSR_MTRRfix4K_C0000, 0x0606060606060603ULL));
+	EXPECT_TRUE(vcpu_wrmsr(fd, MSR_MTRRfix64K_00000, 0x0606060606060606ULL));
+	EXPECT_TRUE(vcpu_wrmsr(fd, MSR_MTRRfix16K_80000, 0x0606060606060606ULL));
+	EXPECT_TRUE(vcpu_wrmsr(fd, MSR_MTRRfix4K_C0000, 0x0001040506000104ULL));
+	EXPECT_TRUE(vcpu_wrmsr(fd, MSR_MTRRfix4K_F8000, 0x0505050505050505ULL));
+	EXPECT_EQ(0x0001040506000104ULL, vcpu_rdmsr(fd, MSR_MTRRfix4K_C0000));
+	EXPECT_EQ(0x0505050505050505ULL, vcpu_rdmsr(fd, MSR_MTRRfix4K_F8000));
+	EXPECT_FALSE(vcpu_wrmsr(fd, MSR_MTRRfix4K_C0000, 0x0606060606060603ULL));
 
-	EXPECT_TRUE(wrmsr(fd, MSR_MTRR_PHYSBASE0, 0x80000000ULL));	/* UC */
-	EXPECT_TRUE(wrmsr(fd, MSR_MTRR_PHYSMASK0, 0xf80000800ULL));
-	EXPECT_EQ(0x80000000ULL, rdmsr(fd, MSR_MTRR_PHYSBASE0));
-	EXPECT_EQ(0xf80000800ULL, rdmsr(fd, MSR_MTRR_PHYSMASK0));
-	EXPECT_FALSE(wrmsr(fd, MSR_MTRR_PHYSBASE0, 0x80000100ULL));
-	EXPECT_FALSE(wrmsr(fd, MSR_MTRR_PHYSMASK0, 0xf80000c00ULL));
-	EXPECT_FALSE(wrmsr(fd, MSR_MTRR_PHYSBASE0, 1ULL << 63));
+	EXPECT_TRUE(vcpu_wrmsr(fd, MSR_MTRR_PHYSBASE0, 0x80000000ULL));	/* UC */
+	EXPECT_TRUE(vcpu_wrmsr(fd, MSR_MTRR_PHYSMASK0, 0xf80000800ULL));
+	EXPECT_EQ(0x80000000ULL, vcpu_rdmsr(fd, MSR_MTRR_PHYSBASE0));
+	EXPECT_EQ(0xf80000800ULL, vcpu_rdmsr(fd, MSR_MTRR_PHYSMASK0));
+	EXPECT_FALSE(vcpu_wrmsr(fd, MSR_MTRR_PHYSBASE0, 0x80000100ULL));
+	EXPECT_FALSE(vcpu_wrmsr(fd, MSR_MTRR_PHYSMASK0, 0xf80000c00ULL));
+	EXPECT_FALSE(vcpu_wrmsr(fd, MSR_MTRR_PHYSBASE0, 1ULL << 63));
 	/* The last variable range MTRRcap counts exists. */
-	EXPECT_TRUE(wrmsr(fd, MSR_MTRR_PHYSBASE0 + 2 * (cap & 0xff) - 1,
+	EXPECT_TRUE(vcpu_wrmsr(fd, MSR_MTRR_PHYSBASE0 + 2 * (cap & 0xff) - 1,
 			  0x800));
 
 	/* PAT: RESET value, valid types only. */
-	EXPECT_EQ(PAT_RESET, rdmsr(fd, MSR_IA32_CR_PAT));
-	EXPECT_TRUE(wrmsr(fd, MSR_IA32_CR_PAT, 0x0606060606060606ULL));
-	EXPECT_EQ(0x0606060606060606ULL, rdmsr(fd, MSR_IA32_CR_PAT));
-	EXPECT_FALSE(wrmsr(fd, MSR_IA32_CR_PAT, 0x0606060606060602ULL));
+	EXPECT_EQ(PAT_RESET, vcpu_rdmsr(fd, MSR_IA32_CR_PAT));
+	EXPECT_TRUE(vcpu_wrmsr(fd, MSR_IA32_CR_PAT, 0x0606060606060606ULL));
+	EXPECT_EQ(0x0606060606060606ULL, vcpu_rdmsr(fd, MSR_IA32_CR_PAT));
+	EXPECT_FALSE(vcpu_wrmsr(fd, MSR_IA32_CR_PAT, 0x0606060606060602ULL));
 
 	/* MISC_ENABLE: PEBS and BTS unavailable at RESET. */
-	EXPECT_EQ(0x1800, rdmsr(fd, MSR_IA32_MISC_ENABLE));
-	EXPECT_TRUE(wrmsr(fd, MSR_IA32_MISC_ENABLE, 0x1801));
-	EXPECT_EQ(0x1801, rdmsr(fd, MSR_IA32_MISC_ENABLE));
+	EXPECT_EQ(0x1800, vcpu_rdmsr(fd, MSR_IA32_MISC_ENABLE));
+	EXPECT_TRUE(vcpu_wrmsr(fd, MSR_IA32_MISC_ENABLE, 0x1801));
+	EXPECT_EQ(0x1801, vcpu_rdmsr(fd, MSR_IA32_MISC_ENABLE));
 
 	/* Machine check without KVM_X86_SETUP_MCE: no MCG_CTL_P. */
-	EXPECT_EQ(0, rdmsr(fd, MSR_IA32_MCG_CAP) & (1 << 8));
-	EXPECT_TRUE(wrmsr(fd, MSR_IA32_MCG_STATUS, 0));
-	EXPECT_EQ(0, rdmsr(fd, MSR_IA32_MCG_CTL));
-	EXPECT_TRUE(wrmsr(fd, MSR_IA32_MCG_CTL, 0));
-	EXPECT_FALSE(wrmsr(fd, MSR_IA32_MCG_CTL, ~0ULL));
+	EXPECT_EQ(0, vcpu_rdmsr(fd, MSR_IA32_MCG_CAP) & (1 << 8));
+	EXPECT_TRUE(vcpu_wrmsr(fd, MSR_IA32_MCG_STATUS, 0));
+	EXPECT_EQ(0, vcpu_rdmsr(fd, MSR_IA32_MCG_CTL));
+	EXPECT_TRUE(vcpu_wrmsr(fd, MSR_IA32_MCG_CTL, 0));
+	EXPECT_FALSE(vcpu_wrmsr(fd, MSR_IA32_MCG_CTL, ~0ULL));
 
 	if (mvm_cpu_is_amd()) {
 		/* HWCR keeps McStatusWrEn only. */
-		EXPECT_TRUE(wrmsr(fd, MSR_K7_HWCR, 1ULL << 18));
-		EXPECT_EQ(1ULL << 18, rdmsr(fd, MSR_K7_HWCR));
-		EXPECT_FALSE(wrmsr(fd, MSR_K7_HWCR, 1ULL << 0));
-		EXPECT_TRUE(wrmsr(fd, MSR_K7_HWCR, 0));
+		EXPECT_TRUE(vcpu_wrmsr(fd, MSR_K7_HWCR, 1ULL << 18));
+		EXPECT_EQ(1ULL << 18, vcpu_rdmsr(fd, MSR_K7_HWCR));
+		EXPECT_FALSE(vcpu_wrmsr(fd, MSR_K7_HWCR, 1ULL << 0));
+		EXPECT_TRUE(vcpu_wrmsr(fd, MSR_K7_HWCR, 0));
 	}
 	guest_destroy(&g);
 }
@@ -382,7 +367,7 @@ TEST(guest_rdmsr_wrmsr)
 	ASSERT_EQ(0, ioctl(g.vcpu_fd, KVM_GET_REGS, &regs));
 	regs.rsp = 0x30000;
 	ASSERT_EQ(0, ioctl(g.vcpu_fd, KVM_SET_REGS, &regs));
-	ASSERT_TRUE(wrmsr(g.vcpu_fd, MSR_IA32_UCODE_REV, 0x01000065));
+	ASSERT_TRUE(vcpu_wrmsr(g.vcpu_fd, MSR_IA32_UCODE_REV, 0x01000065));
 	t = (struct guest_op *)(g.mem + 0x20000);
 	memcpy(t, ops, sizeof(ops));
 
@@ -390,7 +375,7 @@ TEST(guest_rdmsr_wrmsr)
 	ASSERT_EQ(KVM_EXIT_HLT, g.run->exit_reason);
 
 	EXPECT_EQ(0, t[0].faulted);
-	EXPECT_EQ(rdmsr(g.vcpu_fd, MSR_MTRRcap), t[0].result);
+	EXPECT_EQ(vcpu_rdmsr(g.vcpu_fd, MSR_MTRRcap), t[0].result);
 	EXPECT_EQ(0, t[1].faulted);
 	EXPECT_EQ(0xc06, t[2].result);
 	EXPECT_EQ(1, t[3].faulted);
@@ -402,7 +387,7 @@ TEST(guest_rdmsr_wrmsr)
 	EXPECT_EQ(0x1800, t[11].result);
 	EXPECT_EQ(1, t[12].faulted);
 	EXPECT_EQ(0, t[13].faulted);
-	EXPECT_EQ(rdmsr(g.vcpu_fd, MSR_IA32_ARCH_CAPABILITIES), t[13].result);
+	EXPECT_EQ(vcpu_rdmsr(g.vcpu_fd, MSR_IA32_ARCH_CAPABILITIES), t[13].result);
 	EXPECT_EQ(1, t[14].faulted);
 	EXPECT_EQ(0, t[15].faulted);
 	EXPECT_EQ(1, t[16].faulted);
@@ -410,8 +395,8 @@ TEST(guest_rdmsr_wrmsr)
 	EXPECT_EQ(0x01000065, t[18].result);
 
 	/* What the guest wrote, the VMM reads. */
-	EXPECT_EQ(0xc06, rdmsr(g.vcpu_fd, MSR_MTRRdefType));
-	EXPECT_EQ(0x0007010600070106ULL, rdmsr(g.vcpu_fd, MSR_IA32_CR_PAT));
+	EXPECT_EQ(0xc06, vcpu_rdmsr(g.vcpu_fd, MSR_MTRRdefType));
+	EXPECT_EQ(0x0007010600070106ULL, vcpu_rdmsr(g.vcpu_fd, MSR_IA32_CR_PAT));
 	guest_destroy(&g);
 }
 

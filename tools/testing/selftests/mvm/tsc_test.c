@@ -21,28 +21,6 @@
 #define MSR_IA32_TSC		0x10
 #define MSR_IA32_TSC_ADJUST	0x3b
 
-static uint64_t rdmsr(int fd, uint32_t index)
-{
-	struct {
-		struct kvm_msrs h;
-		struct kvm_msr_entry e;
-	} m = { .h.nmsrs = 1, .e.index = index };
-
-	if (ioctl(fd, KVM_GET_MSRS, &m) != 1)
-		return 0xdeadbeefdeadbeefULL;
-	return m.e.data;
-}
-
-static bool wrmsr(int fd, uint32_t index, uint64_t data)
-{
-	struct {
-		struct kvm_msrs h;
-		struct kvm_msr_entry e;
-	} m = { .h.nmsrs = 1, .e.index = index, .e.data = data };
-
-	return ioctl(fd, KVM_SET_MSRS, &m) == 1;
-}
-
 static int64_t diff(uint64_t a, uint64_t b)
 {
 	return (int64_t)(a - b);
@@ -90,41 +68,41 @@ TEST(vcpus_count_together)
 	ASSERT_LT(0, ms);
 
 	/* A new vCPU's TSC starts at 0, whatever the host's reads. */
-	t0 = rdmsr(g.vcpu_fd, MSR_IA32_TSC);
+	t0 = vcpu_rdmsr(g.vcpu_fd, MSR_IA32_TSC);
 	EXPECT_GT(2000 * ms, t0) TH_LOG("TSC %llu", (unsigned long long)t0);
 
 	/* One created later counts with it. */
 	usleep(200 * 1000);
 	fd1 = guest_add_vcpu(&g, 1, &run1);
-	t0 = rdmsr(g.vcpu_fd, MSR_IA32_TSC);
-	t1 = rdmsr(fd1, MSR_IA32_TSC);
+	t0 = vcpu_rdmsr(g.vcpu_fd, MSR_IA32_TSC);
+	t1 = vcpu_rdmsr(fd1, MSR_IA32_TSC);
 	EXPECT_LT(llabs(diff(t1, t0)), 50 * ms);
 
 	/* QEMU's reset: TSC = 0 on one vCPU, then on the other. */
-	ASSERT_TRUE(wrmsr(g.vcpu_fd, MSR_IA32_TSC, 0));
+	ASSERT_TRUE(vcpu_wrmsr(g.vcpu_fd, MSR_IA32_TSC, 0));
 	usleep(200 * 1000);
-	ASSERT_TRUE(wrmsr(fd1, MSR_IA32_TSC, 0));
-	t0 = rdmsr(g.vcpu_fd, MSR_IA32_TSC);
-	t1 = rdmsr(fd1, MSR_IA32_TSC);
+	ASSERT_TRUE(vcpu_wrmsr(fd1, MSR_IA32_TSC, 0));
+	t0 = vcpu_rdmsr(g.vcpu_fd, MSR_IA32_TSC);
+	t1 = vcpu_rdmsr(fd1, MSR_IA32_TSC);
 	EXPECT_LT(llabs(diff(t1, t0)), 50 * ms);
 	EXPECT_LE(150 * ms, t0);
 
 	/* A migration's restore: the same value on each, apart in time. */
-	ASSERT_TRUE(wrmsr(g.vcpu_fd, MSR_IA32_TSC, 1ULL << 44));
+	ASSERT_TRUE(vcpu_wrmsr(g.vcpu_fd, MSR_IA32_TSC, 1ULL << 44));
 	usleep(200 * 1000);
-	ASSERT_TRUE(wrmsr(fd1, MSR_IA32_TSC, 1ULL << 44));
-	t0 = rdmsr(g.vcpu_fd, MSR_IA32_TSC);
-	t1 = rdmsr(fd1, MSR_IA32_TSC);
+	ASSERT_TRUE(vcpu_wrmsr(fd1, MSR_IA32_TSC, 1ULL << 44));
+	t0 = vcpu_rdmsr(g.vcpu_fd, MSR_IA32_TSC);
+	t1 = vcpu_rdmsr(fd1, MSR_IA32_TSC);
 	EXPECT_LT(llabs(diff(t1, t0)), 50 * ms);
 
 	/* A value far from where the VM's TSC is now is taken as it is. */
-	ASSERT_TRUE(wrmsr(fd1, MSR_IA32_TSC, 1ULL << 50));
-	t0 = rdmsr(g.vcpu_fd, MSR_IA32_TSC);
-	t1 = rdmsr(fd1, MSR_IA32_TSC);
+	ASSERT_TRUE(vcpu_wrmsr(fd1, MSR_IA32_TSC, 1ULL << 50));
+	t0 = vcpu_rdmsr(g.vcpu_fd, MSR_IA32_TSC);
+	t1 = vcpu_rdmsr(fd1, MSR_IA32_TSC);
 	EXPECT_LT(llabs(diff(t1 - t0, (1ULL << 50) - (1ULL << 44))),
 		  2000 * ms);
 	/* Host writes leave TSC_ADJUST alone. */
-	EXPECT_EQ(0, rdmsr(fd1, MSR_IA32_TSC_ADJUST));
+	EXPECT_EQ(0, vcpu_rdmsr(fd1, MSR_IA32_TSC_ADJUST));
 	close(fd1);
 	guest_destroy(&g);
 }
@@ -180,7 +158,7 @@ TEST(guest_tsc_monotonic_across_exits_and_cpus)
 			ASSERT_EQ(0, sched_setaffinity(0, sizeof(set), &set));
 		}
 		t = run_and_read(_metadata, g.vcpu_fd, g.run);
-		host = rdmsr(g.vcpu_fd, MSR_IA32_TSC);
+		host = vcpu_rdmsr(g.vcpu_fd, MSR_IA32_TSC);
 		EXPECT_LT(prev, t) TH_LOG("round %d", i);
 		EXPECT_LE(t, host);
 		prev = t;
@@ -225,9 +203,9 @@ TEST(guest_writes_and_tsc_adjust)
 	ASSERT_EQ(0, ioctl(g.vcpu_fd, KVM_GET_REGS, &regs));
 	regs.r12 = step;
 	ASSERT_EQ(0, ioctl(g.vcpu_fd, KVM_SET_REGS, &regs));
-	ASSERT_EQ(0, rdmsr(g.vcpu_fd, MSR_IA32_TSC_ADJUST));
+	ASSERT_EQ(0, vcpu_rdmsr(g.vcpu_fd, MSR_IA32_TSC_ADJUST));
 
-	before = rdmsr(g.vcpu_fd, MSR_IA32_TSC);
+	before = vcpu_rdmsr(g.vcpu_fd, MSR_IA32_TSC);
 	ASSERT_EQ(0, guest_run(g.vcpu_fd));
 	ASSERT_EQ(KVM_EXIT_HLT, g.run->exit_reason);
 	ASSERT_EQ(0, ioctl(g.vcpu_fd, KVM_GET_REGS, &regs));
@@ -240,13 +218,13 @@ TEST(guest_writes_and_tsc_adjust)
 	EXPECT_LE(regs.r9 + step, regs.r10);
 	EXPECT_GT(regs.r9 + step + 5000 * ms, regs.r10);
 	EXPECT_EQ(regs.r8 + step, regs.r11);
-	EXPECT_EQ(regs.r11, rdmsr(g.vcpu_fd, MSR_IA32_TSC_ADJUST));
+	EXPECT_EQ(regs.r11, vcpu_rdmsr(g.vcpu_fd, MSR_IA32_TSC_ADJUST));
 
 	/* The VMM's write of TSC_ADJUST restores it, the TSC stays. */
-	before = rdmsr(g.vcpu_fd, MSR_IA32_TSC);
-	EXPECT_TRUE(wrmsr(g.vcpu_fd, MSR_IA32_TSC_ADJUST, 12345));
-	after = rdmsr(g.vcpu_fd, MSR_IA32_TSC);
-	EXPECT_EQ(12345, rdmsr(g.vcpu_fd, MSR_IA32_TSC_ADJUST));
+	before = vcpu_rdmsr(g.vcpu_fd, MSR_IA32_TSC);
+	EXPECT_TRUE(vcpu_wrmsr(g.vcpu_fd, MSR_IA32_TSC_ADJUST, 12345));
+	after = vcpu_rdmsr(g.vcpu_fd, MSR_IA32_TSC);
+	EXPECT_EQ(12345, vcpu_rdmsr(g.vcpu_fd, MSR_IA32_TSC_ADJUST));
 	EXPECT_LE(before, after);
 	EXPECT_GT(before + 1000 * ms, after);
 	guest_destroy(&g);

@@ -189,3 +189,25 @@ static void __attribute__((constructor)) mvm_util_line_buffered(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 }
+
+uint64_t vcpu_rdmsr(int fd, uint32_t index)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e;
+	} m = { .h.nmsrs = 1, .e.index = index };
+
+	if (ioctl(fd, KVM_GET_MSRS, &m) != 1)
+		return MVM_MSR_BAD;
+	return m.e.data;
+}
+
+bool vcpu_wrmsr(int fd, uint32_t index, uint64_t data)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e;
+	} m = { .h.nmsrs = 1, .e.index = index, .e.data = data };
+
+	return ioctl(fd, KVM_SET_MSRS, &m) == 1;
+}

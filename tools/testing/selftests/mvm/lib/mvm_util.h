@@ -67,4 +67,12 @@ int guest_run(int vcpu_fd);
 
 #define BLOB_LEN(name)	((size_t)(name##_end - name##_start))
 
+/*
+ * KVM_GET_MSRS / KVM_SET_MSRS of one MSR on a vCPU fd (or, for the read,
+ * a feature MSR on the system fd).  A refused read returns MVM_MSR_BAD.
+ */
+#define MVM_MSR_BAD	0xdeadbeefdeadbeefULL
+uint64_t vcpu_rdmsr(int fd, uint32_t index);
+bool vcpu_wrmsr(int fd, uint32_t index, uint64_t data);
+
 #endif
