@@ -765,9 +765,14 @@ static int mvm_vcpu_enter_guest(struct mvm_vcpu *vcpu)
 	bool switch_xcr0, guest_drs;
 	u32 host_pkru = 0;
 
-	/* Writes guest memory: before preemption and interrupts are off. */
-	if (unlikely(test_and_clear_bit(MVM_REQ_CLOCK_UPDATE, &vcpu->requests)))
+	/*
+	 * Writes guest memory: before preemption and interrupts are off.
+	 * A plain test first: no locked operation on the common path.
+	 */
+	if (unlikely(test_bit(MVM_REQ_CLOCK_UPDATE, &vcpu->requests))) {
+		clear_bit(MVM_REQ_CLOCK_UPDATE, &vcpu->requests);
 		mvm_kvmclock_update(vcpu);
+	}
 
 	preempt_disable();
 	local_irq_disable();
