@@ -180,6 +180,8 @@ TEST(pvclock_scale_and_monotonic)
 	uint64_t khz, ticks;
 	int i;
 
+	SKIP_UNLESS_HOST_TSC_CLOCKSOURCE();
+
 	clock_guest(_metadata, &g);
 	pv = (void *)(g.mem + PVCLOCK_GPA);
 	khz = ioctl(g.vcpu_fd, KVM_GET_TSC_KHZ);
@@ -340,6 +342,8 @@ TEST(vcpus_agree)
 	struct kvm_run *run1;
 	struct mvm_guest g;
 	int fd1, i;
+
+	SKIP_UNLESS_HOST_TSC_CLOCKSOURCE();
 
 	clock_guest(_metadata, &g);
 	fd1 = clock_vcpu(_metadata, &g, 1, &run1);

@@ -63,6 +63,8 @@ TEST(vcpus_count_together)
 	uint64_t t0, t1, ms;
 	int fd1;
 
+	SKIP_UNLESS_HOST_TSC_CLOCKSOURCE();
+
 	guest_create(&g, 1 << 20);
 	ms = ioctl(g.vcpu_fd, KVM_GET_TSC_KHZ);
 	ASSERT_LT(0, ms);
@@ -132,6 +134,8 @@ TEST(guest_tsc_monotonic_across_exits_and_cpus)
 	cpu_set_t set;
 	int fd1;
 
+	SKIP_UNLESS_HOST_TSC_CLOCKSOURCE();
+
 	guest_create(&g, 1 << 20);
 	guest_load(&g, GUEST_CODE, g_rdtsc_start, BLOB_LEN(g_rdtsc));
 	guest_set_long_mode(&g, g.vcpu_fd, GUEST_CODE);
@@ -194,6 +198,8 @@ TEST(guest_writes_and_tsc_adjust)
 	struct kvm_regs regs;
 	struct mvm_guest g;
 	uint64_t ms, before, after;
+
+	SKIP_UNLESS_HOST_TSC_CLOCKSOURCE();
 
 	guest_create(&g, 1 << 20);
 	guest_set_supported_cpuid(&g, g.vcpu_fd);

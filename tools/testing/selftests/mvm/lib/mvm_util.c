@@ -211,3 +211,17 @@ bool vcpu_wrmsr(int fd, uint32_t index, uint64_t data)
 
 	return ioctl(fd, KVM_SET_MSRS, &m) == 1;
 }
+
+bool host_tsc_is_clocksource(void)
+{
+	char cs[32] = "";
+	FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/"
+			"current_clocksource", "r");
+
+	if (!f)
+		return false;
+	if (fscanf(f, "%31s", cs) != 1)
+		cs[0] = 0;
+	fclose(f);
+	return !strcmp(cs, "tsc");
+}

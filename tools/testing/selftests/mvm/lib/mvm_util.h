@@ -75,4 +75,19 @@ int guest_run(int vcpu_fd);
 uint64_t vcpu_rdmsr(int fd, uint32_t index);
 bool vcpu_wrmsr(int fd, uint32_t index, uint64_t data);
 
+/*
+ * The host kernel keeps time with the TSC.  When it does not (it found its
+ * TSC unstable: seen under QEMU TCG), neither KVM nor mvm can keep guest
+ * TSCs in step across vCPUs or monotonic against the host's clock, and
+ * tests of that skip, saying why.
+ */
+bool host_tsc_is_clocksource(void);
+/* In a kselftest_harness TEST(). */
+#define SKIP_UNLESS_HOST_TSC_CLOCKSOURCE()				\
+	do {								\
+		if (!host_tsc_is_clocksource())				\
+			SKIP(return, "host clocksource is not the TSC: "	\
+			     "guest TSCs cannot stay in step (KVM either)");	\
+	} while (0)
+
 #endif
