@@ -71,7 +71,7 @@ long mvm_vcpu_setup_mce(struct mvm_vcpu *vcpu, u64 __user *ucap)
 	 * Global-Capabilities Register"): KVM's SVM drops them after the
 	 * checks above, and so do we.
 	 */
-	if (mvm_x86_ops == &svm_x86_ops)
+	if (mvm_vendor_is_svm())
 		cap &= 0x1ff;
 	vcpu->arch.mcg_cap = cap;
 	/* Everything enabled, as firmware leaves it (SDM 16.3.1.3, 16.3.2.1). */

@@ -37,11 +37,6 @@ static const u32 mvm_feature_msrs[] = {
 	MSR_IA32_ARCH_CAPABILITIES, MSR_IA32_UCODE_REV, MSR_AMD64_DE_CFG,
 };
 
-static bool mvm_vendor_is_svm(void)
-{
-	return mvm_x86_ops == &svm_x86_ops;
-}
-
 /* MISC_ENABLE bits a guest may not change (KVM's PMU_RO_MASK). */
 #define MVM_MISC_ENABLE_RO	(MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL | \
 				 MSR_IA32_MISC_ENABLE_BTS_UNAVAIL)

@@ -124,6 +124,12 @@ extern const struct mvm_x86_ops *mvm_x86_ops;
 extern const struct mvm_x86_ops svm_x86_ops;
 extern const struct mvm_x86_ops vmx_x86_ops;
 
+/* The host's vendor: some MSRs exist only on AMD (as in KVM's SVM code). */
+static inline bool mvm_vendor_is_svm(void)
+{
+	return mvm_x86_ops == &svm_x86_ops;
+}
+
 /* Vendor probing at module load: 0 if usable, else -ENODEV and *why set. */
 int svm_probe(const char **why);
 int vmx_probe(const char **why);
