@@ -74,7 +74,64 @@ struct mvm_memslots {
 	struct mvm_memory_slot slots[MVM_USER_MEM_SLOTS];
 };
 
+struct mvm;
 struct mvm_vcpu;
+
+/*
+ * The in-kernel I/O bus (virt/mvm/io_bus.c): port and MMIO ranges that
+ * devices in the kernel (PIC, PIT, IOAPIC, ioeventfds) serve before an
+ * access would go to userspace.  Registration under mvm->slots_lock;
+ * lookups under mvm->srcu (the bus is replaced, never edited in place).
+ */
+enum mvm_bus {
+	MVM_MMIO_BUS,
+	MVM_PIO_BUS,
+	MVM_NR_BUSES
+};
+
+struct mvm_io_device;
+
+/*
+ * Return 0 when the access was served, -EOPNOTSUPP when the device does
+ * not take it (an ioeventfd whose datamatch differs): the bus then tries
+ * the next device covering the address, and finally userspace.
+ */
+struct mvm_io_device_ops {
+	int (*read)(struct mvm_vcpu *vcpu, struct mvm_io_device *dev,
+		    gpa_t addr, int len, void *val);
+	int (*write)(struct mvm_vcpu *vcpu, struct mvm_io_device *dev,
+		     gpa_t addr, int len, const void *val);
+};
+
+struct mvm_io_device {
+	const struct mvm_io_device_ops *ops;
+};
+
+struct mvm_io_range {
+	gpa_t addr;
+	int len;
+	struct mvm_io_device *dev;
+};
+
+/* A bus: ranges sorted by address, replaced as a whole (RCU). */
+struct mvm_io_bus {
+	int nr;
+	struct rcu_head rcu;
+	struct mvm_io_range range[];
+};
+
+#define MVM_IO_BUS_MAX_DEVS	1000	/* as KVM's NR_IOBUS_DEVS */
+
+int mvm_io_bus_register_dev(struct mvm *mvm, enum mvm_bus bus, gpa_t addr,
+			    int len, struct mvm_io_device *dev);
+void mvm_io_bus_unregister_dev(struct mvm *mvm, enum mvm_bus bus,
+			       struct mvm_io_device *dev);
+/* 0 when a device took the access, -EOPNOTSUPP when none did. */
+int mvm_io_bus_write(struct mvm_vcpu *vcpu, enum mvm_bus bus, gpa_t addr,
+		     int len, const void *val);
+int mvm_io_bus_read(struct mvm_vcpu *vcpu, enum mvm_bus bus, gpa_t addr,
+		    int len, void *val);
+void mvm_io_bus_destroy(struct mvm *mvm);
 
 struct mvm {
 	struct mm_struct *mm;		/* C: creator's mm, mmgrab()ed */
@@ -89,6 +146,17 @@ struct mvm {
 	struct mvm_memslots __rcu *memslots; /* S */
 	struct srcu_struct srcu;
 	spinlock_t mmu_lock;		/* the nested page tables */
+
+	struct mvm_io_bus __rcu *buses[MVM_NR_BUSES]; /* S */
+
+	/* virt/mvm/eventfd.c: KVM_IRQFD and KVM_IOEVENTFD. */
+	struct {
+		spinlock_t lock;	/* items */
+		struct list_head items;	/* struct mvm_irqfd */
+		struct list_head resampler_list; /* resample_lock */
+		struct mutex resampler_lock;
+	} irqfds;
+	struct list_head ioeventfds;	/* S */
 
 	struct mvm_arch arch;
 };
@@ -155,6 +223,15 @@ static inline struct mvm_memslots *mvm_memslots(struct mvm *mvm)
 
 /* virt/mvm/mvm_main.c */
 extern char *mvm_devname;
+
+/* virt/mvm/eventfd.c */
+int mvm_eventfd_init(struct mvm *mvm);
+void mvm_eventfd_release(struct mvm *mvm);	/* VM destruction */
+int mvm_irqfd(struct mvm *mvm, struct kvm_irqfd *args);
+int mvm_ioeventfd(struct mvm *mvm, struct kvm_ioeventfd *args);
+/* Raise / lower a GSI: the arch's mvm_set_irq() (irqfds use it). */
+int mvm_arch_set_irq(struct mvm *mvm, int irq_source_id, u32 gsi, int level);
+bool mvm_arch_irqchip_in_kernel(struct mvm *mvm);
 
 /*
  * Architecture hooks called by virt/mvm.  arch/x86/mvm/x86.c implements

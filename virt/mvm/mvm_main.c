@@ -96,7 +96,9 @@ static void mvm_destroy_vm(struct mvm *mvm)
 		mvm->vcpus[i] = NULL;
 		mvm_vcpu_free(vcpu);
 	}
+	mvm_eventfd_release(mvm);
 	mvm_arch_vm_destroy(mvm);
+	mvm_io_bus_destroy(mvm);
 	mvm_free_memslots(mvm);
 	cleanup_srcu_struct(&mvm->srcu);
 	mmdrop(mvm->mm);
@@ -138,6 +140,7 @@ static struct mvm *mvm_create_vm(unsigned long type)
 	r = init_srcu_struct(&mvm->srcu);
 	if (r)
 		goto out_mm;
+	mvm_eventfd_init(mvm);
 
 	mvm->memslots = kvzalloc(sizeof(struct mvm_memslots), GFP_KERNEL_ACCOUNT);
 	if (!mvm->memslots) {
@@ -464,18 +467,22 @@ static long mvm_vm_ioctl(struct file *filp, unsigned int ioctl,
 	case KVM_CHECK_EXTENSION:
 		r = mvm_check_extension(mvm, arg);
 		break;
-	case KVM_SET_GSI_ROUTING: {
-		struct kvm_irq_routing routing;
+	case KVM_IRQFD: {
+		struct kvm_irqfd data;
 
-		/*
-		 * GSI routes feed an in-kernel irqchip; without one KVM
-		 * refuses every table (kvm_arch_can_set_irq_routing()) after
-		 * reading the header, and so do we.
-		 */
 		r = -EFAULT;
-		if (copy_from_user(&routing, argp, sizeof(routing)))
+		if (copy_from_user(&data, argp, sizeof(data)))
 			break;
-		r = -EINVAL;
+		r = mvm_irqfd(mvm, &data);
+		break;
+	}
+	case KVM_IOEVENTFD: {
+		struct kvm_ioeventfd data;
+
+		r = -EFAULT;
+		if (copy_from_user(&data, argp, sizeof(data)))
+			break;
+		r = mvm_ioeventfd(mvm, &data);
 		break;
 	}
 	default:

@@ -20,6 +20,7 @@
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include "x86.h"
+#include "irq.h"
 
 #define PTE_P		BIT_ULL(0)
 #define PTE_W		BIT_ULL(1)
@@ -536,6 +537,48 @@ static int mvm_complete_mmio_read(struct mvm_vcpu *vcpu)
 	return 1;
 }
 
+/*
+ * The local APIC's page, then the in-kernel bus (IOAPIC, ioeventfds):
+ * 0 when one served the access (RIP advanced), 1 when it is userspace's.
+ */
+static int mvm_mmio_in_kernel(struct mvm_vcpu *vcpu, gpa_t gpa,
+			      const struct mvm_insn *d)
+{
+	u64 val = 0;
+	int r;
+
+	if (d->write) {
+		val = d->has_imm ? d->imm : mvm_register_read(vcpu, d->reg);
+		if (d->high_byte)
+			val >>= 8;
+		r = -EOPNOTSUPP;
+		if (mvm_lapic_in_kernel(vcpu))
+			r = mvm_lapic_mmio_write(vcpu, gpa, d->op_size, &val);
+		if (r)
+			r = mvm_io_bus_write(vcpu, MVM_MMIO_BUS, gpa,
+					     d->op_size, &val);
+	} else {
+		r = -EOPNOTSUPP;
+		if (mvm_lapic_in_kernel(vcpu))
+			r = mvm_lapic_mmio_read(vcpu, gpa, d->op_size, &val);
+		if (r)
+			r = mvm_io_bus_read(vcpu, MVM_MMIO_BUS, gpa,
+					    d->op_size, &val);
+		if (!r) {
+			if (d->sign_extend)
+				val = d->op_size == 1 ? (s64)(s8)val :
+				      d->op_size == 2 ? (s64)(s16)val :
+							(s64)(s32)val;
+			mvm_write_gpr(vcpu, d->reg, d->high_byte,
+				      d->dst_size, val);
+		}
+	}
+	if (r)
+		return 1;
+	mvm_rip_write(vcpu, mvm_rip_read(vcpu) + d->len);
+	return 0;
+}
+
 int mvm_emulate_mmio(struct mvm_vcpu *vcpu, gpa_t gpa, bool write)
 {
 	struct kvm_run *run = vcpu->run;
@@ -557,6 +600,9 @@ int mvm_emulate_mmio(struct mvm_vcpu *vcpu, gpa_t gpa, bool write)
 		mvm_emulation_failure(vcpu, f.bytes, f.len);
 		return 0;
 	}
+
+	if (!mvm_mmio_in_kernel(vcpu, gpa, &d))
+		return 1;
 
 	run->exit_reason = KVM_EXIT_MMIO;
 	run->mmio.phys_addr = gpa;

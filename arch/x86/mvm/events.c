@@ -21,6 +21,7 @@
 #include <asm/irq_vectors.h>
 #include <asm/trapnr.h>
 #include "x86.h"
+#include "irq.h"
 
 /* Exception classes for double-fault detection (SDM vol. 3A table 6-5). */
 enum mvm_exception_class {
@@ -191,17 +192,40 @@ static void mvm_process_nmi(struct mvm_vcpu *vcpu)
  * The interrupt sources that can be acknowledged at an instruction
  * boundary.  With the interrupt controller in userspace there are none:
  * KVM_INTERRUPT queues its vector straight as "injected" (as KVM does).
- * The in-kernel LAPIC/PIC plugs in here: has_interrupt says whether one
- * has a vector for the guest, get_interrupt acknowledges it.
+ * With the in-kernel LAPIC: its highest vector above the PPR, else the
+ * PIC's output (KVM_CREATE_IRQCHIP) or the ExtINT userspace's PIC queued
+ * (split irqchip) when LINT0 takes ExtINT (KVM's kvm_cpu_has_interrupt()).
  */
-static bool mvm_cpu_has_injectable_intr(struct mvm_vcpu *vcpu)
+static bool mvm_cpu_has_extint(struct mvm_vcpu *vcpu)
 {
-	return false;
+	if (!mvm_apic_accept_pic_intr(vcpu))
+		return false;
+	if (mvm_irqchip_split(vcpu->mvm))
+		return vcpu->arch.pending_external_vector >= 0;
+	return mvm_pic_has_output(vcpu->mvm);
 }
 
-static int mvm_cpu_get_interrupt(struct mvm_vcpu *vcpu)
+bool mvm_cpu_has_interrupt(struct mvm_vcpu *vcpu)
 {
-	return -1;
+	if (!mvm_lapic_in_kernel(vcpu))
+		return false;
+	return mvm_cpu_has_extint(vcpu) || mvm_apic_has_interrupt(vcpu) >= 0;
+}
+
+int mvm_cpu_get_interrupt(struct mvm_vcpu *vcpu)
+{
+	if (!mvm_lapic_in_kernel(vcpu))
+		return -1;
+	if (mvm_cpu_has_extint(vcpu)) {
+		int vector;
+
+		if (!mvm_irqchip_split(vcpu->mvm))
+			return mvm_pic_read_irq(vcpu->mvm);
+		vector = vcpu->arch.pending_external_vector;
+		vcpu->arch.pending_external_vector = -1;
+		return vector;
+	}
+	return mvm_apic_get_interrupt(vcpu);
 }
 
 /*
@@ -256,13 +280,17 @@ void mvm_inject_pending_events(struct mvm_vcpu *vcpu)
 			ops->enable_nmi_window(vcpu);
 	}
 
-	if (mvm_cpu_has_injectable_intr(vcpu)) {
+	if (mvm_cpu_has_interrupt(vcpu)) {
 		if (can_inject && ops->interrupt_allowed(vcpu)) {
-			mvm_queue_interrupt(vcpu, mvm_cpu_get_interrupt(vcpu),
-					    false, 0);
-			ops->inject_irq(vcpu);
+			int vector = mvm_cpu_get_interrupt(vcpu);
+
+			/* -1: the source withdrew it (a PIC spurious is a vector). */
+			if (vector >= 0) {
+				mvm_queue_interrupt(vcpu, vector, false, 0);
+				ops->inject_irq(vcpu);
+			}
 		}
-		if (mvm_cpu_has_injectable_intr(vcpu))
+		if (mvm_cpu_has_interrupt(vcpu))
 			ops->enable_irq_window(vcpu);
 	}
 }
@@ -286,6 +314,7 @@ void mvm_events_reset(struct mvm_vcpu *vcpu)
 	atomic_set(&vcpu->arch.nmi_queued, 0);
 	vcpu->arch.nmi_pending = 0;
 	vcpu->arch.nmi_injected = false;
+	vcpu->arch.pending_external_vector = -1;
 }
 
 /* ------------------------------------------------------------------ */

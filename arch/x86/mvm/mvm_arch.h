@@ -15,6 +15,11 @@
 #include <asm/kvm_vcpu_regs.h>
 
 struct mvm_vcpu;
+struct mvm_lapic;
+struct mvm_pic;
+struct mvm_ioapic;
+struct mvm_pit;
+struct mvm_irq_routing_table;
 
 #define MVM_MAX_MCE_BANKS	32	/* KVM_CAP_MCE, as KVM_MAX_MCE_BANKS */
 
@@ -111,6 +116,25 @@ struct mvm_arch {
 	u64 kvmclock_master_ns;
 	s64 kvmclock_offset;
 	u64 kvmclock_wall_clock;
+
+	/*
+	 * The in-kernel interrupt controllers (irq.h).  irqchip_mode: enum
+	 * mvm_irqchip_mode, written once under lock before any vCPU exists,
+	 * read with mvm_irqchip_mode().  The devices: C once published by
+	 * that write, freed at VM destruction.  pit: L, created later.
+	 */
+	u8 irqchip_mode;
+	u8 nr_reserved_ioapic_pins;	/* C: split irqchip, userspace's pins */
+	struct mvm_pic *vpic;
+	struct mvm_ioapic *vioapic;
+	struct mvm_pit *vpit;
+	/* KVM_SET_GSI_ROUTING: RCU to read, irq_lock to replace. */
+	struct mvm_irq_routing_table __rcu *irq_routing;
+	struct mutex irq_lock;
+	/* mvm_irq_ack_notifier list: RCU to walk, irq_lock to change. */
+	struct hlist_head irq_ack_notifier_list;
+	/* KVM_CAP_X2APIC_API flags (lapic.c): L. */
+	u64 x2apic_api_flags;
 };
 
 /* Variable-range MTRRs mvm gives each vCPU (MTRRcap.VCNT), as KVM. */
@@ -190,7 +214,20 @@ struct mvm_vcpu_arch {
 
 	u64 apic_base;
 	u64 misc_enable;
-	u32 mp_state;			/* KVM_MP_STATE_RUNNABLE: no APIC */
+	/*
+	 * KVM_MP_STATE_*: A (other vCPUs' INIT/SIPI only set pending APIC
+	 * events; the vCPU's own thread changes mp_state).
+	 */
+	u32 mp_state;
+	/* In-kernel local APIC (lapic.c), NULL without an irqchip.  C. */
+	struct mvm_lapic *apic;
+	/*
+	 * The split irqchip: an ExtINT vector userspace's PIC queued with
+	 * KVM_INTERRUPT (-1: none), and the vector of a level-triggered EOI
+	 * for userspace's IOAPIC (KVM_EXIT_IOAPIC_EOI).
+	 */
+	int pending_external_vector;
+	u8 pending_ioapic_eoi;
 
 	/*
 	 * Guest time (tsc.c).  tsc_offset is what the VMCS/VMCB add to the

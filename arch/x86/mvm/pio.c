@@ -223,6 +223,32 @@ int mvm_decode_string_io(struct mvm_vcpu *vcpu, bool *rep, int *addr_size,
 	return 0;
 }
 
+/*
+ * IN/OUT served by a device on the in-kernel bus (PIC, PIT, an
+ * ioeventfd): done without leaving the kernel.  False: userspace's.
+ */
+static bool mvm_pio_in_kernel(struct mvm_vcpu *vcpu, u16 port, int size,
+			      bool in)
+{
+	unsigned long rax = mvm_register_read(vcpu, MVM_REG_RAX);
+
+	if (in) {
+		unsigned long val = 0;
+
+		if (mvm_io_bus_read(vcpu, MVM_PIO_BUS, port, size, &val))
+			return false;
+		/* A 32-bit IN zero-extends into RAX; narrower ones merge. */
+		if (size == 4)
+			rax = 0;
+		memcpy(&rax, &val, size);
+		mvm_register_write(vcpu, MVM_REG_RAX, rax);
+	} else if (mvm_io_bus_write(vcpu, MVM_PIO_BUS, port, size, &rax)) {
+		return false;
+	}
+	mvm_x86_ops->skip_instruction(vcpu);
+	return true;
+}
+
 int mvm_handle_pio(struct mvm_vcpu *vcpu, u16 port, int size, bool in,
 		   bool string)
 {
@@ -239,6 +265,8 @@ int mvm_handle_pio(struct mvm_vcpu *vcpu, u16 port, int size, bool in,
 	pio->rep = false;
 
 	if (!string) {
+		if (mvm_pio_in_kernel(vcpu, port, size, in))
+			return 1;
 		if (in) {
 			vcpu->arch.complete_userspace_io = mvm_complete_pio_in;
 		} else {

@@ -33,6 +33,7 @@
 #include <asm/nospec-branch.h>
 #include <asm/processor.h>
 #include "x86.h"
+#include "irq.h"
 
 #define CREATE_TRACE_POINTS
 #include "trace.h"
@@ -208,6 +209,8 @@ void mvm_arch_free_vm(struct mvm *mvm)
 
 int mvm_arch_vm_init(struct mvm *mvm)
 {
+	mutex_init(&mvm->arch.irq_lock);
+	INIT_HLIST_HEAD(&mvm->arch.irq_ack_notifier_list);
 	mvm->arch.ibpb_id = atomic64_inc_return(&mvm_next_ibpb_id);
 	mvm_tsc_vm_init(mvm);
 	mvm_kvmclock_vm_init(mvm);
@@ -216,7 +219,35 @@ int mvm_arch_vm_init(struct mvm *mvm)
 
 void mvm_arch_vm_destroy(struct mvm *mvm)
 {
+	mvm_pit_destroy(mvm);
+	mvm_irqchip_destroy(mvm);
 	mvm_mmu_destroy(mvm);
+}
+
+/* KVM_ENABLE_CAP on the VM fd (api.rst 7.x). */
+static int mvm_vm_enable_cap(struct mvm *mvm, struct kvm_enable_cap *cap)
+{
+	int r;
+
+	if (cap->flags)
+		return -EINVAL;
+
+	switch (cap->cap) {
+	case KVM_CAP_SPLIT_IRQCHIP:
+		return mvm_enable_split_irqchip(mvm, cap->args[0]);
+	case KVM_CAP_X2APIC_API:
+		/* 32-bit x2APIC ids in LAPIC state and MSIs (lapic.c). */
+		if (cap->args[0] & ~(u64)(KVM_X2APIC_API_USE_32BIT_IDS |
+				      KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK))
+			return -EINVAL;
+		mutex_lock(&mvm->lock);
+		r = 0;
+		mvm->arch.x2apic_api_flags = cap->args[0];
+		mutex_unlock(&mvm->lock);
+		return r;
+	default:
+		return -EINVAL;
+	}
 }
 
 long mvm_arch_vm_ioctl(struct mvm *mvm, unsigned int ioctl, unsigned long arg)
@@ -224,6 +255,13 @@ long mvm_arch_vm_ioctl(struct mvm *mvm, unsigned int ioctl, unsigned long arg)
 	long r;
 
 	switch (ioctl) {
+	case KVM_ENABLE_CAP: {
+		struct kvm_enable_cap cap;
+
+		if (copy_from_user(&cap, (void __user *)arg, sizeof(cap)))
+			return -EFAULT;
+		return mvm_vm_enable_cap(mvm, &cap);
+	}
 	case KVM_SET_TSS_ADDR:
 		/*
 		 * Only VT-x without unrestricted guest needs this TSS; we
@@ -254,7 +292,10 @@ out_unlock:
 		return r;
 	}
 	default:
-		return -ENOTTY;
+		r = mvm_irq_vm_ioctl(mvm, ioctl, arg);
+		if (r == -ENOTTY)
+			r = mvm_pit_vm_ioctl(mvm, ioctl, arg);
+		return r;
 	}
 }
 
@@ -410,6 +451,12 @@ int mvm_arch_vcpu_create(struct mvm_vcpu *vcpu)
 	if (r)
 		goto out_shim;
 
+	if (mvm_irqchip_in_kernel(vcpu->mvm)) {
+		r = mvm_lapic_create(vcpu);
+		if (r)
+			goto out_vendor;
+	}
+
 	mvm_vcpu_load(vcpu);
 	mvm_vcpu_reset(vcpu);
 	mvm_msr_vcpu_init(vcpu);
@@ -417,6 +464,8 @@ int mvm_arch_vcpu_create(struct mvm_vcpu *vcpu)
 	mvm_vcpu_put(vcpu);
 	return 0;
 
+out_vendor:
+	mvm_x86_ops->vcpu_free(vcpu);
 out_shim:
 	mvm_entry_work_free(vcpu);
 out_fpu:
@@ -427,6 +476,7 @@ out_fpu:
 /* Undoes mvm_arch_vcpu_create() and what the vCPU gathered since. */
 void mvm_arch_vcpu_destroy(struct mvm_vcpu *vcpu)
 {
+	mvm_lapic_free(vcpu);
 	mvm_x86_ops->vcpu_free(vcpu);
 	mvm_mmu_free_page_cache(vcpu);
 	mvm_entry_work_free(vcpu);
@@ -677,6 +727,10 @@ long mvm_arch_vcpu_ioctl(struct mvm_vcpu *vcpu, unsigned int ioctl,
 		r = mvm_vcpu_state_ioctl(vcpu, ioctl, argp);
 		mvm_vcpu_put(vcpu);
 		return r;
+	case KVM_GET_LAPIC:
+		return mvm_vcpu_ioctl_get_lapic(vcpu, argp);
+	case KVM_SET_LAPIC:
+		return mvm_vcpu_ioctl_set_lapic(vcpu, argp);
 	case KVM_X86_SETUP_MCE:
 		return mvm_vcpu_setup_mce(vcpu, argp);
 	case KVM_X86_SET_MCE:

@@ -138,6 +138,8 @@ int vmx_probe(const char **why);
 #define MVM_REQ_EVENT		1	/* events.c has something to inject */
 #define MVM_REQ_TRIPLE_FAULT	2	/* KVM_EXIT_SHUTDOWN before entry */
 #define MVM_REQ_CLOCK_UPDATE	3	/* rewrite the kvmclock structure */
+#define MVM_REQ_IOAPIC_EOI_EXIT	4	/* split irqchip: KVM_EXIT_IOAPIC_EOI */
+#define MVM_REQ_UNBLOCK		5	/* leave HLT: something became pending */
 
 /* kvm_vcpu_events.interrupt.shadow bits (KVM's KVM_X86_SHADOW_INT_*). */
 #define MVM_X86_SHADOW_INT_MOV_SS	0x01
