@@ -67,9 +67,33 @@ long mvm_irq_vm_ioctl(struct mvm *mvm, unsigned int ioctl, unsigned long arg)
 	}
 }
 
+/* As KVM's MAX_NR_RESERVED_IOAPIC_PINS. */
+#define MVM_MAX_RESERVED_IOAPIC_PINS	48
+
+/*
+ * KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP): LAPICs in the kernel, the PIC and
+ * IOAPIC in userspace, whose @nr_ioapic_pins first GSIs' level-triggered
+ * EOIs are reported as KVM_EXIT_IOAPIC_EOI.  Before any vCPU, once.
+ */
 int mvm_enable_split_irqchip(struct mvm *mvm, u64 nr_ioapic_pins)
 {
-	return -EINVAL;
+	int r;
+
+	if (nr_ioapic_pins > MVM_MAX_RESERVED_IOAPIC_PINS)
+		return -EINVAL;
+	mutex_lock(&mvm->lock);
+	r = -EEXIST;
+	if (mvm_irqchip_in_kernel(mvm))
+		goto out;
+	r = -EINVAL;
+	if (mvm->created_vcpus)
+		goto out;
+	mvm->arch.nr_reserved_ioapic_pins = nr_ioapic_pins;
+	smp_store_release(&mvm->arch.irqchip_mode, MVM_IRQCHIP_SPLIT);
+	r = 0;
+out:
+	mutex_unlock(&mvm->lock);
+	return r;
 }
 
 void mvm_irqchip_destroy(struct mvm *mvm)

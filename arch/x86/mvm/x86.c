@@ -137,6 +137,11 @@ int mvm_arch_check_extension(struct mvm *mvm, long ext)
 	case KVM_CAP_ADJUST_CLOCK:
 		return KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME |
 		       KVM_CLOCK_HOST_TSC;
+	case KVM_CAP_SPLIT_IRQCHIP:
+		return 1;
+	case KVM_CAP_X2APIC_API:
+		return KVM_X2APIC_API_USE_32BIT_IDS |
+		       KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK;
 	case KVM_CAP_XSAVE2:
 		return mvm_xsave2_size();
 	default:
