@@ -802,6 +802,74 @@ TEST(irqfd_resample_level)
 	close(rfd2);
 }
 
+static bool ioapic_irr(struct __test_metadata *_metadata,
+		       struct mvm_guest *g, int pin)
+{
+	struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_IOAPIC };
+
+	if (ioctl(g->vm_fd, KVM_GET_IRQCHIP, &chip))
+		abort();
+	return chip.chip.ioapic.irr & (1u << pin);
+}
+
+/* KVM raises an IOAPIC line from a worker: wait a while for it. */
+static bool ioapic_irr_becomes(struct __test_metadata *_metadata,
+			       struct mvm_guest *g, int pin, bool level)
+{
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if (ioapic_irr(_metadata, g, pin) == level)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+/*
+ * Without a vCPU (no EOI ever comes): the resampling irqfds of a GSI
+ * raise it from their shared source and keep it high; it goes low when
+ * the last of them is deassigned, not before; a line userspace raised
+ * with KVM_IRQ_LINE (another source) stays high meanwhile.
+ */
+TEST(irqfd_resample_line_held)
+{
+	int efd = new_efd(), rfd = new_efd(), efd2 = new_efd();
+	uint32_t rs = KVM_IRQFD_FLAG_RESAMPLE;
+	uint32_t deassign = KVM_IRQFD_FLAG_DEASSIGN;
+	struct kvm_irq_level line = { .irq = 11, .level = 1 };
+	struct mvm_guest g;
+
+	ASSERT_EQ(0, irq_guest_create(&g, FULL_IRQCHIP, false));
+	ASSERT_EQ(0, irqfd(&g, efd, 10, rs, rfd));
+	ASSERT_EQ(0, irqfd(&g, efd2, 10, rs, rfd));
+	EXPECT_FALSE(ioapic_irr(_metadata, &g, 10));
+
+	efd_signal(efd);
+	EXPECT_TRUE(ioapic_irr_becomes(_metadata, &g, 10, true));
+	ASSERT_EQ(0, irqfd(&g, efd, 10, deassign, 0));
+	EXPECT_TRUE(ioapic_irr(_metadata, &g, 10));
+	ASSERT_EQ(0, irqfd(&g, efd2, 10, deassign, 0));
+	EXPECT_FALSE(ioapic_irr(_metadata, &g, 10));
+	EXPECT_EQ(0, efd_take(rfd));
+
+	/* GSI 11: userspace's level and a resampling irqfd's. */
+	ASSERT_EQ(0, ioctl(g.vm_fd, KVM_IRQ_LINE, &line));
+	ASSERT_EQ(0, irqfd(&g, efd, 11, rs, rfd));
+	efd_signal(efd);
+	usleep(10000);
+	ASSERT_EQ(0, irqfd(&g, efd, 11, deassign, 0));
+	EXPECT_TRUE(ioapic_irr(_metadata, &g, 11));
+	line.level = 0;
+	ASSERT_EQ(0, ioctl(g.vm_fd, KVM_IRQ_LINE, &line));
+	EXPECT_FALSE(ioapic_irr(_metadata, &g, 11));
+
+	guest_destroy(&g);
+	close(efd);
+	close(rfd);
+	close(efd2);
+}
+
 /* ------------------------------------------------------------------ */
 /* Closing in either order                                              */
 
