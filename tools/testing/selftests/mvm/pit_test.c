@@ -44,7 +44,10 @@
 #define RESULTS_GPA	0x30000UL
 #define MAX_OPS		1024
 
-enum { OP_END, OP_OUTB, OP_INB, OP_RDTSC, OP_SPIN, OP_POLL, OP_STI_WAIT };
+enum {
+	OP_END, OP_OUTB, OP_INB, OP_RDTSC, OP_SPIN, OP_POLL, OP_STI_WAIT,
+	OP_MMIO32,
+};
 
 struct guest_op {
 	uint8_t op;
@@ -60,7 +63,7 @@ struct guest_op {
  * (in & val) != 0, the cycles it took as a result (~0: arg cycles passed
  * without).  OP_STI_WAIT: interrupts on until the count at 0x9000
  * (the handlers' count) reaches val or arg cycles passed; the count as result.
- * END: an OUT to PORT_DONE.
+ * MMIO32: val to the 32-bit word at address arg.  END: an OUT to PORT_DONE.
  */
 GUEST_CODE_BLOB(g_interp, ".code64",
 	"mov $0x20000, %esi\n"
@@ -76,9 +79,11 @@ GUEST_CODE_BLOB(g_interp, ".code64",
 	"cmp $4, %eax\n je op_spin\n"
 	"cmp $5, %eax\n je op_poll\n"
 	"cmp $6, %eax\n je op_sti_wait\n"
+	"cmp $7, %eax\n je op_mmio\n"
 	"out %al, $0x80\n"
 	"jmp .\n"
 	"op_out: mov %ebx, %eax\n out %al, %dx\n jmp next\n"
+	"op_mmio: mov %ebx, (%rcx)\n jmp next\n"
 	"op_in: xor %eax, %eax\n in %dx, %al\n"
 	"store: mov %rax, (%rdi)\n add $8, %rdi\n jmp next\n"
 	"op_rdtsc: rdtsc\n shl $32, %rdx\n or %rdx, %rax\n jmp store\n"
@@ -111,6 +116,7 @@ struct pit_vm {
 	uint64_t *results;
 	int nr_ops;
 	uint64_t tsc_khz;
+	uint16_t idt_limit;	/* 0: none */
 };
 
 /*
@@ -208,6 +214,14 @@ static uint16_t word(struct pit_vm *vm, int i)
 static void run_ops(struct __test_metadata *_metadata, struct pit_vm *vm)
 {
 	guest_set_long_mode(&vm->g, vm->g.vcpu_fd, GUEST_CODE);
+	if (vm->idt_limit) {
+		struct kvm_sregs sregs;
+
+		ASSERT_EQ(0, ioctl(vm->g.vcpu_fd, KVM_GET_SREGS, &sregs));
+		sregs.idt.base = GUEST_IDT;
+		sregs.idt.limit = vm->idt_limit;
+		ASSERT_EQ(0, ioctl(vm->g.vcpu_fd, KVM_SET_SREGS, &sregs));
+	}
 	memset(vm->results, 0xee, 8 * MAX_OPS);
 	ASSERT_EQ(0, guest_run(vm->g.vcpu_fd));
 	ASSERT_EQ(KVM_EXIT_IO, vm->g.run->exit_reason)
@@ -568,6 +582,50 @@ TEST(latch_and_read_back)
 	EXPECT_EQ(1, ps.channels[2].status_latched);
 	EXPECT_EQ(0x16, ps.channels[1].status & 0x3f);
 	EXPECT_EQ(0, ps.channels[1].count_latched);
+	guest_destroy(&vm.g);
+}
+
+static bool is_bcd(uint16_t v)
+{
+	int i;
+
+	for (i = 0; i < 16; i += 4)
+		if (((v >> i) & 0xf) > 9)
+			return false;
+	return true;
+}
+
+/*
+ * A BCD counter counts four decimal digits (datasheet): from 5000 in
+ * mode 2, every value read is BCD and at most 5000.  KVM counts binary
+ * whatever the BCD bit says.
+ */
+TEST(bcd_counts_in_decimal)
+{
+	struct pit_vm vm;
+	bool moved = false;
+	int i;
+
+	if (mvm_on_kvm())
+		SKIP(return, "KVM's PIT counts in binary in BCD mode");
+	ASSERT_CREATED(&vm, 0, false);
+	ASSERT_LT(0, vm.tsc_khz);
+
+	program(&vm, 2, 2, true, 0x5000);
+	for (i = 0; i < 40; i++) {
+		latch_read(&vm, 2);
+		op(&vm, OP_SPIN, 0, 0, vm.tsc_khz / 7);
+	}
+	run_ops(_metadata, &vm);
+	for (i = 0; i < 40; i++) {
+		uint16_t v = word(&vm, 2 * i);
+
+		EXPECT_TRUE(is_bcd(v)) TH_LOG("read %d: %#x", i, v);
+		EXPECT_GE(0x5000, v) TH_LOG("read %d: %#x", i, v);
+		if (v != word(&vm, 0))
+			moved = true;
+	}
+	EXPECT_TRUE(moved);
 	guest_destroy(&vm.g);
 }
 
