@@ -762,4 +762,100 @@ TEST(speaker_port_in_userspace)
 	guest_destroy(&vm.g);
 }
 
+/* ------------------------------------------------------------------ */
+/* Counter 0 interrupts (with KVM_CREATE_IRQCHIP)                       */
+
+#define PIC_VECTOR	0x20
+#define IOAPIC_VECTOR	0x30
+#define IOAPIC_BASE	0xfec00000UL
+#define APIC_BASE	0xfee00000UL
+#define PERIOD_10MS	11932		/* input clocks */
+
+#define HANDLER(label)	(GUEST_CODE + ((label) - g_interp_start))
+
+static bool have_irqchip(void)
+{
+	int fd = mvm_open_dev();
+	int r = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP);
+
+	close(fd);
+	return r > 0;
+}
+
+#define SKIP_UNLESS_IRQCHIP()						\
+	do {								\
+		if (!have_irqchip())					\
+			SKIP(return, "no in-kernel irqchip");		\
+	} while (0)
+
+/*
+ * Without a vCPU: counter 0 in mode 2 (set through KVM_SET_PIT2) raises
+ * IRQ0 on the in-kernel PIC, whose IRR keeps the edge.  In HPET legacy
+ * mode it does not.
+ */
+static uint8_t pic_master_irr(struct __test_metadata *_metadata, int vm_fd)
+{
+	struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_PIC_MASTER };
+
+	EXPECT_EQ(0, ioctl(vm_fd, KVM_GET_IRQCHIP, &chip));
+	return chip.chip.pic.irr;
+}
+
+static void clear_pic_master_irr(struct __test_metadata *_metadata,
+				 int vm_fd)
+{
+	struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_PIC_MASTER };
+
+	ASSERT_EQ(0, ioctl(vm_fd, KVM_GET_IRQCHIP, &chip));
+	chip.chip.pic.irr = 0;
+	ASSERT_EQ(0, ioctl(vm_fd, KVM_SET_IRQCHIP, &chip));
+}
+
+TEST(irq0_reaches_pic_without_vcpu)
+{
+	struct kvm_reinject_control rc = { .pit_reinject = 0 };
+	struct kvm_pit_config config = { .flags = 0 };
+	struct kvm_pit_state2 ps;
+	int sys_fd, vm_fd, i;
+
+	SKIP_UNLESS_IRQCHIP();
+	sys_fd = mvm_open_dev();
+	vm_fd = ioctl(sys_fd, KVM_CREATE_VM, 0);
+	ASSERT_LE(0, vm_fd);
+	ASSERT_EQ(0, ioctl(vm_fd, KVM_CREATE_IRQCHIP, 0));
+	ASSERT_EQ(0, ioctl(vm_fd, KVM_CREATE_PIT2, &config));
+	EXPECT_EQ(0, pic_master_irr(_metadata, vm_fd) & 1);
+
+	/* Programmed but in HPET legacy mode: no IRQ0. */
+	ASSERT_EQ(0, ioctl(vm_fd, KVM_GET_PIT2, &ps));
+	ps.channels[0].mode = 2;
+	ps.channels[0].count = PERIOD_10MS;
+	ps.flags = KVM_PIT_FLAGS_HPET_LEGACY;
+	ASSERT_EQ(0, ioctl(vm_fd, KVM_SET_PIT2, &ps));
+	usleep(100 * 1000);
+	EXPECT_EQ(0, pic_master_irr(_metadata, vm_fd) & 1);
+
+	ps.flags = 0;
+	ASSERT_EQ(0, ioctl(vm_fd, KVM_SET_PIT2, &ps));
+	for (i = 0; i < 100 && !(pic_master_irr(_metadata, vm_fd) & 1); i++)
+		usleep(10 * 1000);
+	EXPECT_EQ(1, pic_master_irr(_metadata, vm_fd) & 1);
+
+	/* HPET legacy stops the running timer too. */
+	ps.flags = KVM_PIT_FLAGS_HPET_LEGACY;
+	ASSERT_EQ(0, ioctl(vm_fd, KVM_SET_PIT2, &ps));
+	clear_pic_master_irr(_metadata, vm_fd);
+	usleep(100 * 1000);
+	EXPECT_EQ(0, pic_master_irr(_metadata, vm_fd) & 1);
+
+	/* Closed with the timer running (reinjection off: it keeps firing). */
+	ASSERT_EQ(0, ioctl(vm_fd, KVM_REINJECT_CONTROL, &rc));
+	ps.flags = 0;
+	ps.channels[0].count = 100;	/* 84 us: below the minimum period */
+	ASSERT_EQ(0, ioctl(vm_fd, KVM_SET_PIT2, &ps));
+	usleep(20 * 1000);
+	close(vm_fd);
+	close(sys_fd);
+}
+
 TEST_HARNESS_MAIN
