@@ -217,9 +217,9 @@ static void mvm_pit_latch_status(struct kvm_pit_channel_state *c)
 {
 	if (c->status_latched)
 		return;
+	/* Truncated as KVM's, for a mode never programmed (0xff) too. */
 	c->status = (mvm_pit_get_out(c) ? MVM_PIT_STATUS_OUT : 0) |
-		    (c->rw_mode & 3) << 4 | (c->mode & 7) << 1 |
-		    (c->bcd & 1);
+		    c->rw_mode << 4 | c->mode << 1 | c->bcd;
 	c->status_latched = 1;
 }
 
