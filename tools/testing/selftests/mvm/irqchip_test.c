@@ -9,6 +9,7 @@
  * KVM_EXIT_IOAPIC_EOI and ExtINT KVM_INTERRUPT.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -601,6 +602,43 @@ TEST(ioapic_level_interrupt_refires)
 	get_chip(_metadata, &g, KVM_IRQCHIP_IOAPIC, &c);
 	EXPECT_EQ(0, c.chip.ioapic.redirtbl[10].bits & REDIR_REMOTE_IRR);
 	EXPECT_EQ(0, c.chip.ioapic.irr & (1u << 10));
+	vm_destroy(&g);
+}
+
+static void on_alarm(int sig)
+{
+}
+
+/*
+ * A level interrupt the guest EOIs without quieting its source: after
+ * 10000 in a row the IOAPIC waits before the next one (as KVM), so the
+ * guest's main loop gets to run.
+ */
+TEST(ioapic_level_storm_is_throttled)
+{
+	struct irq_regs ir = { .setup = setup_ioapic, .eoi_mode = 2,
+			       .p14 = 11, .p15 = 0x4a | REDIR_LEVEL };
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct mvm_guest g;
+	int r;
+
+	vm_create(&g, true);
+	guest_irq_start(_metadata, &g, &ir);
+	run_io(_metadata, &g, 0x86);
+	run_io(_metadata, &g, 0x80);
+
+	EXPECT_EQ(1, irq_line_status(&g, 11, 1));
+	/* Without the throttle the guest never leaves its handler. */
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(60);
+	r = guest_run(g.vcpu_fd);
+	alarm(0);
+	ASSERT_EQ(0, r) TH_LOG("still storming after 60 s");
+	ASSERT_EQ(KVM_EXIT_IO, g.run->exit_reason);
+	ASSERT_EQ(0x83, g.run->io.port);
+	EXPECT_EQ(10000, PIO_U32(&g) >> 16);
+	EXPECT_EQ(0x4a, PIO_U32(&g) & 0xffff);
+	EXPECT_EQ(1, irq_line_status(&g, 11, 0));
 	vm_destroy(&g);
 }
 
