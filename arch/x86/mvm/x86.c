@@ -134,6 +134,11 @@ int mvm_arch_check_extension(struct mvm *mvm, long ext)
 		return boot_cpu_has(X86_FEATURE_XSAVE);
 	case KVM_CAP_MCE:
 		return MVM_MAX_MCE_BANKS;
+	case KVM_CAP_PIT:		/* the in-kernel 8254: pit.c */
+	case KVM_CAP_PIT2:
+	case KVM_CAP_PIT_STATE2:
+	case KVM_CAP_REINJECT_CONTROL:
+		return 1;
 	case KVM_CAP_ADJUST_CLOCK:
 		return KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME |
 		       KVM_CLOCK_HOST_TSC;
