@@ -238,6 +238,8 @@ static inline struct mvm_memslots *mvm_memslots(struct mvm *mvm)
 extern char *mvm_devname;
 
 /* virt/mvm/eventfd.c */
+int mvm_irqfd_init(void);			/* module load: the shutdown workqueue */
+void mvm_irqfd_exit(void);
 int mvm_eventfd_init(struct mvm *mvm);
 void mvm_eventfd_release(struct mvm *mvm);	/* VM destruction */
 int mvm_irqfd(struct mvm *mvm, struct kvm_irqfd *args);

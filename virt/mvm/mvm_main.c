@@ -90,13 +90,14 @@ static void mvm_destroy_vm(struct mvm *mvm)
 {
 	int i;
 
+	/* First: an irqfd's signal may still inject into the vCPUs' LAPICs. */
+	mvm_eventfd_release(mvm);
 	for (i = 0; i < atomic_read(&mvm->online_vcpus); i++) {
 		struct mvm_vcpu *vcpu = mvm->vcpus[i];
 
 		mvm->vcpus[i] = NULL;
 		mvm_vcpu_free(vcpu);
 	}
-	mvm_eventfd_release(mvm);
 	mvm_arch_vm_destroy(mvm);
 	mvm_io_bus_destroy(mvm);
 	mvm_free_memslots(mvm);
@@ -411,6 +412,11 @@ static long mvm_check_extension(struct mvm *mvm, long ext)
 	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
 	case KVM_CAP_INTERNAL_ERROR_DATA:
 	case KVM_CAP_CHECK_EXTENSION_VM:
+	case KVM_CAP_IOEVENTFD:
+	case KVM_CAP_IOEVENTFD_ANY_LENGTH:
+	case KVM_CAP_IOEVENTFD_NO_LENGTH:
+	case KVM_CAP_IRQFD:
+	case KVM_CAP_IRQFD_RESAMPLE:
 		return 1;
 	case KVM_CAP_NR_MEMSLOTS:
 		return MVM_USER_MEM_SLOTS;
@@ -576,11 +582,15 @@ static int __init mvm_init(void)
 	if (r)
 		return r;
 
+	r = mvm_irqfd_init();
+	if (r)
+		goto out_arch;
+
 	if (mvm_devname_taken(mvm_devname)) {
 		pr_err("/dev/%s is taken by another driver (is kvm loaded?)\n",
 		       mvm_devname);
 		r = -EBUSY;
-		goto out_arch;
+		goto out_irqfd;
 	}
 
 	mvm_dev.name = mvm_devname;
@@ -589,10 +599,12 @@ static int __init mvm_init(void)
 	r = misc_register(&mvm_dev);
 	if (r) {
 		pr_err("cannot register /dev/%s: %d\n", mvm_devname, r);
-		goto out_arch;
+		goto out_irqfd;
 	}
 	return 0;
 
+out_irqfd:
+	mvm_irqfd_exit();
 out_arch:
 	mvm_arch_exit();
 	return r;
@@ -601,6 +613,7 @@ out_arch:
 static void __exit mvm_exit(void)
 {
 	misc_deregister(&mvm_dev);
+	mvm_irqfd_exit();
 	mvm_arch_exit();
 }
 

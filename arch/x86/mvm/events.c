@@ -302,9 +302,18 @@ void mvm_inject_pending_events(struct mvm_vcpu *vcpu)
  */
 bool mvm_ready_for_interrupt_injection(struct mvm_vcpu *vcpu)
 {
-	return mvm_x86_ops->interrupt_allowed(vcpu) &&
-	       !mvm_event_needs_reinjection(vcpu) &&
-	       !vcpu->arch.exception.pending;
+	if (!(mvm_x86_ops->interrupt_allowed(vcpu) &&
+	      !mvm_event_needs_reinjection(vcpu) &&
+	      !vcpu->arch.exception.pending))
+		return false;
+	/*
+	 * With an in-kernel LAPIC userspace's KVM_INTERRUPT is an ExtINT
+	 * (split irqchip): there must be room for it and LINT0 must take
+	 * it (KVM's kvm_cpu_accept_dm_intr()).
+	 */
+	if (!mvm_lapic_in_kernel(vcpu))
+		return true;
+	return !mvm_cpu_has_extint(vcpu) && mvm_apic_accept_pic_intr(vcpu);
 }
 
 void mvm_events_reset(struct mvm_vcpu *vcpu)
@@ -324,6 +333,9 @@ void mvm_events_reset(struct mvm_vcpu *vcpu)
  * KVM_INTERRUPT with the interrupt controller in userspace: the vector is
  * delivered at the next entry whatever RFLAGS.IF says (KVM queues it as
  * injected); userspace is to wait for ready_for_interrupt_injection.
+ * With the split irqchip it is the output of userspace's PIC, an ExtINT
+ * acknowledged through LINT0 when the guest can take it; with the PIC in
+ * the kernel there is no such thing (KVM's kvm_vcpu_ioctl_interrupt()).
  */
 long mvm_vcpu_ioctl_interrupt(struct mvm_vcpu *vcpu,
 			      struct kvm_interrupt __user *uirq)
@@ -334,7 +346,16 @@ long mvm_vcpu_ioctl_interrupt(struct mvm_vcpu *vcpu,
 		return -EFAULT;
 	if (irq.irq >= KVM_NR_INTERRUPTS)
 		return -EINVAL;
-	mvm_queue_interrupt(vcpu, irq.irq, false, 0);
+	if (!mvm_irqchip_in_kernel(vcpu->mvm)) {
+		mvm_queue_interrupt(vcpu, irq.irq, false, 0);
+		return 0;
+	}
+	if (mvm_irqchip_full(vcpu->mvm))
+		return -ENXIO;
+	if (vcpu->arch.pending_external_vector != -1)
+		return -EEXIST;
+	vcpu->arch.pending_external_vector = irq.irq;
+	set_bit(MVM_REQ_EVENT, &vcpu->requests);
 	return 0;
 }
 

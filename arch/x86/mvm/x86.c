@@ -138,6 +138,9 @@ int mvm_arch_check_extension(struct mvm *mvm, long ext)
 		return KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME |
 		       KVM_CLOCK_HOST_TSC;
 	case KVM_CAP_SPLIT_IRQCHIP:
+	case KVM_CAP_IRQCHIP:
+	case KVM_CAP_IRQ_INJECT_STATUS:
+	case KVM_CAP_SIGNAL_MSI:
 		return 1;
 	case KVM_CAP_X2APIC_API:
 		return KVM_X2APIC_API_USE_32BIT_IDS |
@@ -888,6 +891,16 @@ static int mvm_vcpu_enter_guest(struct mvm_vcpu *vcpu)
 	if (unlikely(READ_ONCE(vcpu->requests))) {
 		if (test_and_clear_bit(MVM_REQ_TLB_FLUSH, &vcpu->requests))
 			mvm_x86_ops->flush_tlb(vcpu);
+		/* Split irqchip: userspace's IOAPIC hears the EOI first. */
+		if (test_bit(MVM_REQ_IOAPIC_EOI_EXIT, &vcpu->requests)) {
+			vcpu->mode = MVM_OUTSIDE_GUEST_MODE;
+			local_irq_enable();
+			preempt_enable();
+			clear_bit(MVM_REQ_IOAPIC_EOI_EXIT, &vcpu->requests);
+			vcpu->run->exit_reason = KVM_EXIT_IOAPIC_EOI;
+			vcpu->run->eoi.vector = vcpu->arch.pending_ioapic_eoi;
+			return 0;
+		}
 	}
 	if (unlikely(mvm_entry_work_pending() || !mvm_hw_enabled_this_cpu() ||
 		     test_bit(MVM_REQ_TRIPLE_FAULT, &vcpu->requests) ||
