@@ -4,7 +4,8 @@
  * thread sleeps in KVM_RUN instead of exiting with KVM_EXIT_HLT, and wakes
  * for what ends HLT on hardware: a LAPIC timer, an IPI from another vCPU,
  * an NMI (also with IF=0, where a pending interrupt does not), and for a
- * signal (-EINTR, KVM_EXIT_INTR, mp_state unchanged).  A guest that
+ * signal (-EINTR, KVM_EXIT_INTR, mp_state unchanged); with the full
+ * irqchip also for KVM_IRQ_LINE and an irqfd through the IOAPIC.  A guest that
  * interrupts itself without end stays killable.  KVM_GET/SET_MP_STATE:
  * the states, their errnos, the APs that start UNINITIALIZED, SIPI_RECEIVED.
  */
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include "kselftest_harness.h"
@@ -75,6 +77,15 @@ GUEST_CODE_BLOB(g_storm, ".code64",
 	APIC_ENABLE "sti\n" APIC_REG(300) "movl $0x40043, (%rax)\n"
 	"1: hlt\n jmp 1b\n");
 GUEST_CODE_BLOB(g_done, ".code64", DONE);
+/*
+ * IOAPIC pins 20 and 21 (GSIs 20, 21: no PIC behind them) to vector 0x40,
+ * fixed, edge, APIC ID 0 (82093AA redirection table, index 0x10 + 2 pin).
+ */
+#define IOAPIC_PIN(lo, hi)	"movl $" #lo ", (%rax)\n movl $0x40, 0x10(%rax)\n" \
+				"movl $" #hi ", (%rax)\n movl $0, 0x10(%rax)\n"
+GUEST_CODE_BLOB(g_ioapic_wait, ".code64",
+	APIC_ENABLE "mov $0xfec00000, %eax\n" IOAPIC_PIN(0x38, 0x39)
+	IOAPIC_PIN(0x3a, 0x3b) "movl $1, 0x20008\n" WAIT_FLAG DONE);
 
 static void on_sigusr1(int sig)
 {
@@ -86,7 +97,8 @@ static void on_sigusr1(int sig)
  * the kernel, PIC and IOAPIC in userspace).  vCPU 0 is g->vcpu_fd; @fd1,
  * if not NULL, gets vCPU 1.
  */
-static void irqchip_guest(struct mvm_guest *g, int *fd1, struct kvm_run **run1)
+static void irqchip_guest_mode(struct mvm_guest *g, int *fd1,
+			       struct kvm_run **run1, bool full)
 {
 	struct kvm_userspace_memory_region r = { .slot = 0 };
 	struct kvm_enable_cap cap = {
@@ -109,7 +121,8 @@ static void irqchip_guest(struct mvm_guest *g, int *fd1, struct kvm_run **run1)
 	r.userspace_addr = (uintptr_t)g->mem;
 	if (ioctl(g->vm_fd, KVM_SET_USER_MEMORY_REGION, &r))
 		abort();
-	if (ioctl(g->vm_fd, KVM_ENABLE_CAP, &cap))
+	if (full ? ioctl(g->vm_fd, KVM_CREATE_IRQCHIP, 0) :
+		   ioctl(g->vm_fd, KVM_ENABLE_CAP, &cap))
 		abort();
 	g->vcpu_fd = guest_add_vcpu(g, 0, &g->run);
 	if (fd1)
@@ -122,6 +135,11 @@ static void irqchip_guest(struct mvm_guest *g, int *fd1, struct kvm_run **run1)
 	guest_set_idt_gate(g, VEC_TIMER, H_FLAG);
 	guest_set_idt_gate(g, VEC_IPI, H_FLAG);
 	guest_set_idt_gate(g, VEC_STORM, H_STORM);
+}
+
+static void irqchip_guest(struct mvm_guest *g, int *fd1, struct kvm_run **run1)
+{
+	irqchip_guest_mode(g, fd1, run1, false);
 }
 
 /* 64-bit mode at @rip with its own stack below @rsp, the handlers' IDT. */
@@ -410,6 +428,84 @@ TEST(hlt_wakes_on_ipi)
 	ASSERT_EQ(1, data(&g, FLAG));
 	close(fd1);
 	guest_destroy(&g);
+}
+
+/*
+ * The full irqchip (KVM_CREATE_IRQCHIP): the guest routes IOAPIC pins 20
+ * and 21 to itself and halts; @raise (KVM_IRQ_LINE, an irqfd) asserts
+ * one of them from this thread while the vCPU sleeps in KVM_RUN.
+ */
+static void wake_through_ioapic(struct __test_metadata *_metadata,
+				void (*raise)(struct __test_metadata *,
+					      struct mvm_guest *))
+{
+	struct mvm_guest g;
+	struct runner r;
+	uint64_t end;
+
+	irqchip_guest_mode(&g, NULL, NULL, true);
+	guest_load(&g, GUEST_CODE, g_ioapic_wait_start,
+		   BLOB_LEN(g_ioapic_wait));
+	vcpu_start_at(&g, g.vcpu_fd, GUEST_CODE, 0x8000);
+
+	runner_start(&r, g.vcpu_fd);
+	end = now_ms() + 5000;
+	while (!data(&g, READY) && now_ms() < end &&
+	       !__atomic_load_n(&r.done, __ATOMIC_ACQUIRE))
+		sleep_ms(5);
+	sleep_ms(100);		/* into HLT */
+	ASSERT_FALSE(__atomic_load_n(&r.done, __ATOMIC_ACQUIRE)) {
+		runner_wait(&r, 0);
+		TH_LOG("KVM_RUN returned %d, exit_reason %u", r.err,
+		       g.run->exit_reason);
+	}
+	ASSERT_EQ(1, data(&g, READY));
+	ASSERT_EQ(0, data(&g, FLAG));
+	raise(_metadata, &g);
+	if (!runner_wait(&r, 5000)) {
+		runner_stop(&r);
+		ASSERT_TRUE(0) TH_LOG("the interrupt did not wake the vCPU");
+	}
+	ASSERT_EQ(0, r.err);
+	ASSERT_TRUE(at_done(g.run));
+	ASSERT_EQ(1, data(&g, FLAG));
+	guest_destroy(&g);
+}
+
+static void raise_irq_line(struct __test_metadata *_metadata,
+			   struct mvm_guest *g)
+{
+	struct kvm_irq_level irq = { .irq = 20, .level = 1 };
+
+	ASSERT_EQ(0, ioctl(g->vm_fd, KVM_IRQ_LINE, &irq));
+	irq.level = 0;
+	ASSERT_EQ(0, ioctl(g->vm_fd, KVM_IRQ_LINE, &irq));
+}
+
+static void raise_irqfd(struct __test_metadata *_metadata,
+			struct mvm_guest *g)
+{
+	struct kvm_irqfd irqfd = { .gsi = 21 };
+	uint64_t one = 1;
+	int efd = eventfd(0, EFD_CLOEXEC);
+
+	ASSERT_LE(0, efd);
+	irqfd.fd = efd;
+	ASSERT_EQ(0, ioctl(g->vm_fd, KVM_IRQFD, &irqfd));
+	ASSERT_EQ(8, write(efd, &one, 8));
+	/* The fd stays with the VM until guest_destroy(). */
+}
+
+/* KVM_IRQ_LINE on an IOAPIC pin wakes the halted vCPU. */
+TEST(hlt_wakes_on_irq_line)
+{
+	wake_through_ioapic(_metadata, raise_irq_line);
+}
+
+/* An irqfd's eventfd write, from another thread, wakes it. */
+TEST(hlt_wakes_on_irqfd)
+{
+	wake_through_ioapic(_metadata, raise_irqfd);
 }
 
 /*
