@@ -1013,6 +1013,25 @@ static bool mvm_vcpu_has_events(struct mvm_vcpu *vcpu)
 	return mvm_cpu_has_interrupt(vcpu) && ops->interrupt_allowed(vcpu);
 }
 
+/*
+ * What ends the wait of a vCPU in @vcpu's mp_state: any event for HLT
+ * (HALTED, AP_RESET_HOLD); only INIT or SIPI for a vCPU that waits for a
+ * SIPI (UNINITIALIZED, INIT_RECEIVED: SDM vol. 3A 8.4.1; NMIs and
+ * interrupts are not taken there, so a wait that ended for one would only
+ * start again, spinning).
+ */
+static bool mvm_vcpu_has_wake_events(struct mvm_vcpu *vcpu)
+{
+	switch (vcpu->arch.mp_state) {
+	case KVM_MP_STATE_HALTED:
+	case KVM_MP_STATE_AP_RESET_HOLD:
+		return mvm_vcpu_has_events(vcpu);
+	default:
+		return mvm_lapic_in_kernel(vcpu) &&
+		       mvm_apic_has_pending_events(vcpu);
+	}
+}
+
 /* Requests only the vCPU's thread can act on, with a halted guest too. */
 #define MVM_BLOCK_EXIT_REQUESTS	(BIT(MVM_REQ_TRIPLE_FAULT) |		\
 				 BIT(MVM_REQ_IOAPIC_EOI_EXIT))
@@ -1020,7 +1039,7 @@ static bool mvm_vcpu_has_events(struct mvm_vcpu *vcpu)
 /* Wake the thread: it is runnable, or must go to userspace, or ... */
 static bool mvm_vcpu_should_wake(struct mvm_vcpu *vcpu)
 {
-	if (mvm_vcpu_running(vcpu) || mvm_vcpu_has_events(vcpu))
+	if (mvm_vcpu_running(vcpu) || mvm_vcpu_has_wake_events(vcpu))
 		return true;
 	if (READ_ONCE(vcpu->requests) &
 	    (MVM_BLOCK_EXIT_REQUESTS | BIT(MVM_REQ_UNBLOCK)))
@@ -1066,7 +1085,7 @@ static int mvm_vcpu_block(struct mvm_vcpu *vcpu)
 	if (mvm_vcpu_running(vcpu))
 		return 1;
 
-	if (!mvm_vcpu_has_events(vcpu)) {
+	if (!mvm_vcpu_has_wake_events(vcpu)) {
 		mvm_vcpu_sleep(vcpu);
 		mvm_apic_accept_events(vcpu);
 	}
@@ -1084,7 +1103,7 @@ static int mvm_vcpu_block(struct mvm_vcpu *vcpu)
 	}
 	clear_bit(MVM_REQ_UNBLOCK, &vcpu->requests);
 
-	if (!mvm_vcpu_running(vcpu) && !mvm_vcpu_has_events(vcpu)) {
+	if (!mvm_vcpu_running(vcpu) && !mvm_vcpu_has_wake_events(vcpu)) {
 		/* A signal (or UNBLOCK): the caller handles entry work. */
 		return 1;
 	}
@@ -1094,6 +1113,8 @@ static int mvm_vcpu_block(struct mvm_vcpu *vcpu)
 	case KVM_MP_STATE_AP_RESET_HOLD:
 		vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
 		vcpu->stat.halt_wakeups++;
+		/* Whatever woke it is injected at this entry. */
+		set_bit(MVM_REQ_EVENT, &vcpu->requests);
 		break;
 	default:
 		/* INIT_RECEIVED: only a SIPI (accept_events) starts it. */
@@ -1111,7 +1132,7 @@ static int mvm_vcpu_wait_uninitialized(struct mvm_vcpu *vcpu)
 {
 	if (READ_ONCE(vcpu->run->immediate_exit))
 		return -EINTR;
-	if (!mvm_vcpu_has_events(vcpu))
+	if (!mvm_vcpu_has_wake_events(vcpu))
 		mvm_vcpu_sleep(vcpu);
 	mvm_apic_accept_events(vcpu);
 	if (signal_pending(current)) {
