@@ -32,6 +32,7 @@
 #include <linux/srcu.h>
 #include <linux/list.h>
 #include <linux/preempt.h>
+#include <linux/rcuwait.h>
 #include <linux/kvm.h>
 #include <linux/signal_types.h>
 
@@ -161,9 +162,14 @@ struct mvm {
 	struct mvm_arch arch;
 };
 
-/* vcpu->mode: whether a kick must interrupt the guest with an IPI. */
+/*
+ * vcpu->mode: whether a kick must interrupt the guest with an IPI.
+ * EXITING: a kick already sent one (mvm_vcpu_kick()); set only by cmpxchg
+ * from IN_GUEST, so later kicks do not send another.
+ */
 #define MVM_OUTSIDE_GUEST_MODE	0
 #define MVM_IN_GUEST_MODE	1
+#define MVM_EXITING_GUEST_MODE	2
 
 struct mvm_vcpu_stat {
 	u64 exits;
@@ -171,6 +177,7 @@ struct mvm_vcpu_stat {
 	u64 io_exits;
 	u64 mmio_exits;
 	u64 signal_exits;
+	u64 halt_wakeups;	/* HLT sleeps that ended runnable */
 };
 
 struct mvm_vcpu {
@@ -188,6 +195,12 @@ struct mvm_vcpu {
 	/* T to write, A to read: see mvm_make_all_vcpus_request(). */
 	int mode;			/* MVM_*_GUEST_MODE */
 	unsigned long requests;		/* A: MVM_REQ_* bits, bitops */
+	/*
+	 * The vCPU's thread while it sleeps in HLT or waits for INIT/SIPI
+	 * (x86.c): published by the thread itself, read by
+	 * mvm_vcpu_kick() under RCU (rcuwait_wake_up()).  A.
+	 */
+	struct rcuwait wait;
 
 	/*
 	 * KVM_SET_SIGNAL_MASK: the thread's signal mask while in KVM_RUN

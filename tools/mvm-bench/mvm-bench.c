@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <linux/kvm.h>
 #include "guest_setup.h"
@@ -389,6 +390,517 @@ static void bench_signal(void)
 	vm_destroy(&vm);
 }
 
+/* ------------------------------------------------------------------ */
+/*
+ * The in-kernel LAPIC rows: VMs with the split irqchip (LAPICs in the
+ * kernel, KVM_CAP_SPLIT_IRQCHIP), guests that HLT and are woken by the
+ * LAPIC timer, an IPI, an irqfd.  The guest times them with RDTSC and
+ * the host converts with KVM_GET_TSC_KHZ.  A hypervisor that cannot run
+ * one (no in-kernel LAPIC yet) prints no row: the table shows "-".
+ */
+#define IRQ_DATA	0x200000UL	/* guest/host shared words */
+#define D_FLAG		(IRQ_DATA + 0x00)
+#define D_T1		(IRQ_DATA + 0x08)	/* handler's RDTSC */
+#define D_SUM		(IRQ_DATA + 0x10)	/* guest's total, cycles */
+#define D_READY		(IRQ_DATA + 0x20)
+#define D_COUNT		(IRQ_DATA + 0x28)
+#define IRQ_H0		0x101000UL		/* handlers, one page each */
+#define IRQ_H1		0x102000UL
+#define IRQ_CODE1	0x103000UL		/* vCPU 1's code */
+#define IRQ_IDT_LIMIT	(0x50 * 16 - 1)
+
+#define X_APIC(off)	"mov $0xfee00" #off ", %eax\n"
+#define X_SVR_ON	X_APIC(0f0) "movl $0x1ff, (%rax)\n"
+#define X_EOI		X_APIC(0b0) "movl $0, (%rax)\n"
+#define RDTSC_RAX	"rdtsc\n shl $32, %rdx\n or %rdx, %rax\n"
+/* Wait for the handler's flag in HLT, IF=1 only inside STI;HLT. */
+#define WAIT_FLAG	"2: cmpl $0, 0x200000\n jne 3f\n sti\n hlt\n cli\n jmp 2b\n 3:\n"
+#define DONE_HLT	"mov $0xf4, %dx\n out %al, %dx\n hlt\n"
+
+#define BLOB(name, body)						\
+	extern const uint8_t name##_start[], name##_end[];		\
+	asm(".pushsection .rodata\n.code64\n" #name "_start:\n" body	\
+	    "\n" #name "_end:\n.popsection\n")
+
+/*
+ * (a) TSC-deadline timer (LVT timer mode 10b, SDM vol. 3A 10.5.4.1) armed
+ * RSI cycles ahead, then HLT; the handler's RDTSC minus the deadline.
+ */
+BLOB(g_timer_lat,
+	X_SVR_ON X_APIC(320) "movl $0x40041, (%rax)\n"
+	"xor %r13, %r13\n"
+	"1: cli\n movl $0, 0x200000\n"
+	RDTSC_RAX "add %rsi, %rax\n mov %rax, %r14\n"
+	"mov %r14, %rdx\n shr $32, %rdx\n mov $0x6e0, %ecx\n wrmsr\n"
+	WAIT_FLAG
+	"mov 0x200008, %rax\n sub %r14, %rax\n add %rax, %r13\n"
+	"dec %r15\n jnz 1b\n mov %r13, 0x200010\n" DONE_HLT);
+BLOB(h_timer_lat,
+	"push %rax\n push %rdx\n" RDTSC_RAX "mov %rax, 0x200008\n"
+	"movl $1, 0x200000\n" X_EOI "pop %rdx\n pop %rax\n iretq\n");
+
+/*
+ * (b) vCPU 0 sends vector 0x44 to APIC ID 1 and HLTs; vCPU 1, in HLT,
+ * answers with 0x45 to APIC ID 0 from its handler.  RDTSC around it.
+ */
+BLOB(g_ipi_ping,
+	X_SVR_ON "0: cmpl $0, 0x200020\n je 0b\n xor %r13, %r13\n"
+	"1: cli\n movl $0, 0x200000\n" RDTSC_RAX "mov %rax, %r14\n"
+	X_APIC(310) "movl $0x01000000, (%rax)\n"
+	X_APIC(300) "movl $0x44, (%rax)\n"
+	WAIT_FLAG RDTSC_RAX "sub %r14, %rax\n add %rax, %r13\n"
+	"dec %r15\n jnz 1b\n mov %r13, 0x200010\n" DONE_HLT);
+BLOB(h_ipi_ping, "push %rax\n movl $1, 0x200000\n" X_EOI "pop %rax\n iretq\n");
+BLOB(g_ipi_pong, X_SVR_ON "movl $1, 0x200020\n sti\n 1: hlt\n jmp 1b\n");
+BLOB(h_ipi_pong,
+	"push %rax\n" X_EOI X_APIC(310) "movl $0, (%rax)\n"
+	X_APIC(300) "movl $0x45, (%rax)\n pop %rax\n iretq\n");
+
+/*
+ * (c) HLT until an irqfd's MSI (vector 0x46) arrives; the handler's RDTSC
+ * is compared with the host's just before its eventfd write.
+ */
+BLOB(g_irqfd_wait,
+	X_SVR_ON "1: cli\n movl $0, 0x200000\n movl $1, 0x200020\n"
+	WAIT_FLAG "dec %r15\n jnz 1b\n" DONE_HLT);
+BLOB(h_irqfd_wait,
+	"push %rax\n push %rdx\n" RDTSC_RAX "mov %rax, 0x200008\n"
+	"movl $1, 0x200000\n incq 0x200028\n" X_EOI
+	"pop %rdx\n pop %rax\n iretq\n");
+
+/* (d) EOI with nothing in service: the write's exit and the APIC's work. */
+GUEST(g_eoi_mmio, "movl $0, (%rsi)");
+GUEST(g_eoi_x2apic, "mov $0x80b, %ecx\n xor %eax, %eax\n xor %edx, %edx\n wrmsr");
+
+struct irq_vm {
+	struct vm vm;		/* vCPU 0 */
+	int vcpu1_fd;
+	struct kvm_run *run1;
+	unsigned long tsc_khz;
+};
+
+static int irq_vcpu(struct irq_vm *v, int id, int *fd, struct kvm_run **run,
+		    uint64_t rip, uint64_t rsp, uint64_t count, uint64_t rsi)
+{
+	struct {
+		struct kvm_cpuid2 c;
+		struct kvm_cpuid_entry2 e[256];
+	} cpuid = { .c.nent = 256 };
+	struct kvm_regs regs = { .rip = rip, .rflags = 2, .r15 = count,
+				 .rsi = rsi, .rsp = rsp };
+	struct kvm_sregs sregs;
+	unsigned int i;
+
+	*fd = ioctl(v->vm.fd, KVM_CREATE_VCPU, id);
+	if (*fd < 0)
+		return -1;
+	*run = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	if (*run == MAP_FAILED)
+		return -1;
+	if (ioctl(sys_fd, KVM_GET_SUPPORTED_CPUID, &cpuid) < 0)
+		return -1;
+	/*
+	 * The TSC-deadline timer (CPUID.1:ECX[24]) is the VMM's to offer
+	 * with an in-kernel LAPIC (KVM_CAP_TSC_DEADLINE_TIMER), as QEMU does.
+	 */
+	for (i = 0; i < cpuid.c.nent; i++)
+		if (cpuid.e[i].function == 1)
+			cpuid.e[i].ecx |= 1u << 24;
+	if (ioctl(*fd, KVM_SET_CPUID2, &cpuid) < 0)
+		return -1;
+	if (mvm_guest_set_long_mode(*fd, v->vm.mem) < 0 ||
+	    ioctl(*fd, KVM_GET_SREGS, &sregs) < 0)
+		return -1;
+	sregs.idt.base = 0;
+	sregs.idt.limit = IRQ_IDT_LIMIT;
+	if (ioctl(*fd, KVM_SET_SREGS, &sregs) < 0 ||
+	    ioctl(*fd, KVM_SET_REGS, &regs) < 0)
+		return -1;
+	if (id) {
+		/* An AP starts waiting for INIT/SIPI: run it now. */
+		struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+
+		if (ioctl(*fd, KVM_SET_MP_STATE, &mp) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void gate(uint8_t *mem, int vector, uint64_t handler)
+{
+	uint64_t *g = (uint64_t *)(mem + vector * 16);
+
+	g[0] = (handler & 0xffff) | (0x8ULL << 16) | (0x8eULL << 40) |
+	       ((handler >> 16) & 0xffff) << 48;
+	g[1] = handler >> 32;
+}
+
+/* A split-irqchip VM, vCPU 0 running @start with R15 = @count, RSI = @rsi. */
+static int irq_vm_create(struct irq_vm *v, const uint8_t *start,
+			 const uint8_t *end, uint64_t count, uint64_t rsi)
+{
+	struct kvm_userspace_memory_region r = { .memory_size = MEM_SIZE };
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP,
+				      .args = { 24 } };
+	long khz;
+
+	memset(v, 0, sizeof(*v));
+	v->vm.vcpu_fd = -1;
+	v->vcpu1_fd = -1;
+	v->vm.fd = ioctl(sys_fd, KVM_CREATE_VM, 0);
+	if (v->vm.fd < 0)
+		return -1;
+	v->vm.mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (v->vm.mem == MAP_FAILED)
+		return -1;
+	r.userspace_addr = (uintptr_t)v->vm.mem;
+	if (ioctl(v->vm.fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ||
+	    ioctl(v->vm.fd, KVM_ENABLE_CAP, &cap) < 0)
+		return -1;
+	memcpy(v->vm.mem + CODE_ADDR, start, end - start);
+	if (irq_vcpu(v, 0, &v->vm.vcpu_fd, &v->vm.run, CODE_ADDR, CODE_ADDR,
+		     count, rsi))
+		return -1;
+	khz = ioctl(v->vm.vcpu_fd, KVM_GET_TSC_KHZ, 0);
+	if (khz <= 0)
+		return -1;
+	v->tsc_khz = khz;
+	return 0;
+}
+
+static void irq_vm_destroy(struct irq_vm *v)
+{
+	if (v->vcpu1_fd >= 0)
+		close(v->vcpu1_fd);
+	if (v->vm.vcpu_fd >= 0)
+		close(v->vm.vcpu_fd);
+	if (v->vm.fd >= 0)
+		close(v->vm.fd);
+	if (v->vm.mem && v->vm.mem != MAP_FAILED)
+		munmap(v->vm.mem, MEM_SIZE);
+}
+
+static double cycles_to_ns(struct irq_vm *v, double cycles)
+{
+	return cycles * 1e6 / v->tsc_khz;
+}
+
+static volatile sig_atomic_t irq_timed_out;
+
+static void on_irq_alarm(int sig)
+{
+	(void)sig;
+	irq_timed_out = 1;
+}
+
+/*
+ * Run vCPU 0 until DONE_PORT; 0, or -1 on anything else (an exit the
+ * hypervisor should have handled, a guest stuck for 30 s).
+ */
+static int irq_run_to_done(struct irq_vm *v)
+{
+	struct sigaction sa = { .sa_handler = on_irq_alarm };
+
+	irq_timed_out = 0;
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(30);
+	for (;;) {
+		if (ioctl(v->vm.vcpu_fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR && !irq_timed_out)
+				continue;
+			fprintf(stderr, "mvm-bench: KVM_RUN: %s\n",
+				irq_timed_out ? "guest stuck" : strerror(errno));
+			break;
+		}
+		if (v->vm.run->exit_reason == KVM_EXIT_IO &&
+		    v->vm.run->io.port == DONE_PORT) {
+			alarm(0);
+			return 0;
+		}
+		fprintf(stderr, "mvm-bench: unexpected exit %u\n",
+			v->vm.run->exit_reason);
+		break;
+	}
+	alarm(0);
+	return -1;
+}
+
+/* Helper threads leave SIGALRM (irq_run_to_done()'s) to the main one. */
+static int start_helper(pthread_t *th, void *(*fn)(void *), void *arg)
+{
+	sigset_t alrm, old;
+	int r;
+
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &alrm, &old);
+	r = pthread_create(th, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+static uint64_t guest_u64(struct irq_vm *v, uint64_t gpa)
+{
+	return __atomic_load_n((uint64_t *)(v->vm.mem + gpa), __ATOMIC_ACQUIRE);
+}
+
+static void bench_timer_latency(unsigned long n)
+{
+	struct irq_vm v;
+	uint64_t delta;
+
+	/* 200 us ahead: past the arming exit even under TCG. */
+	if (irq_vm_create(&v, g_timer_lat_start, g_timer_lat_end, n, 0))
+		goto out;
+	delta = v.tsc_khz / 5;
+	{
+		struct kvm_regs regs;
+
+		if (ioctl(v.vm.vcpu_fd, KVM_GET_REGS, &regs) < 0)
+			goto out;
+		regs.rsi = delta;
+		if (ioctl(v.vm.vcpu_fd, KVM_SET_REGS, &regs) < 0)
+			goto out;
+	}
+	memcpy(v.vm.mem + IRQ_H0, h_timer_lat_start,
+	       h_timer_lat_end - h_timer_lat_start);
+	gate(v.vm.mem, 0x41, IRQ_H0);
+	if (irq_run_to_done(&v))
+		goto out;
+	report("LAPIC timer expiry to handler, HLT",
+	       cycles_to_ns(&v, (double)guest_u64(&v, D_SUM) / n), "");
+out:
+	irq_vm_destroy(&v);
+}
+
+struct pong {
+	int fd;
+	struct kvm_run *run;
+	int err;
+};
+
+static void *pong_thread(void *arg)
+{
+	struct pong *p = arg;
+
+	/* Until the main thread stops us with SIGUSR1 (immediate_exit). */
+	while (!p->run->immediate_exit) {
+		if (ioctl(p->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR)
+				continue;
+			p->err = errno;
+			break;
+		}
+		p->err = -1;		/* any exit is unexpected */
+		break;
+	}
+	return NULL;
+}
+
+static void on_sigusr2(int sig)
+{
+	(void)sig;	/* interrupts KVM_RUN; immediate_exit does the rest */
+}
+
+static void bench_ipi_round_trip(unsigned long n)
+{
+	struct sigaction sa = { .sa_handler = on_sigusr2 };
+	struct pong p = { 0 };
+	pthread_t th;
+	struct irq_vm v;
+	int started = 0;
+
+	sigaction(SIGUSR2, &sa, NULL);
+	if (irq_vm_create(&v, g_ipi_ping_start, g_ipi_ping_end, n, 0))
+		goto out;
+	memcpy(v.vm.mem + IRQ_CODE1, g_ipi_pong_start,
+	       g_ipi_pong_end - g_ipi_pong_start);
+	memcpy(v.vm.mem + IRQ_H0, h_ipi_ping_start,
+	       h_ipi_ping_end - h_ipi_ping_start);
+	memcpy(v.vm.mem + IRQ_H1, h_ipi_pong_start,
+	       h_ipi_pong_end - h_ipi_pong_start);
+	gate(v.vm.mem, 0x44, IRQ_H1);
+	gate(v.vm.mem, 0x45, IRQ_H0);
+	if (irq_vcpu(&v, 1, &v.vcpu1_fd, &v.run1, IRQ_CODE1, 0xf0000, 0, 0))
+		goto out;
+	p.fd = v.vcpu1_fd;
+	p.run = v.run1;
+	if (start_helper(&th, pong_thread, &p))
+		goto out;
+	started = 1;
+	if (irq_run_to_done(&v) == 0 && !p.err)
+		report("IPI round trip, both in HLT",
+		       cycles_to_ns(&v, (double)guest_u64(&v, D_SUM) / n), "");
+out:
+	if (started) {
+		v.run1->immediate_exit = 1;
+		while (pthread_tryjoin_np(th, NULL)) {
+			struct timespec ts = { 0, 1000000 };
+
+			pthread_kill(th, SIGUSR2);
+			nanosleep(&ts, NULL);
+		}
+	}
+	irq_vm_destroy(&v);
+}
+
+struct irqfd_host {
+	struct irq_vm *v;
+	int efd;
+	unsigned long n;
+	int64_t tsc_offset;	/* guest TSC - host TSC */
+	double sum;		/* cycles */
+	volatile int stop;	/* the guest run failed: give up */
+	int failed;
+};
+
+static uint64_t host_rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+static void *irqfd_writer(void *arg)
+{
+	struct irqfd_host *h = arg;
+	volatile uint32_t *ready = (uint32_t *)(h->v->vm.mem + D_READY);
+	unsigned long i;
+
+	for (i = 0; i < h->n; i++) {
+		struct timespec ms2 = { 0, 2000000 }, us50 = { 0, 50000 };
+		uint64_t one = 1, t0;
+		int spins = 0;
+
+		while (!__atomic_load_n(ready, __ATOMIC_ACQUIRE)) {
+			nanosleep(&us50, NULL);
+			if (h->stop || ++spins > 200000) {
+				h->failed = 1;
+				return NULL;
+			}
+		}
+		*ready = 0;
+		nanosleep(&ms2, NULL);	/* let the guest reach HLT and sleep */
+		t0 = host_rdtsc();
+		if (write(h->efd, &one, 8) != 8) {
+			h->failed = 1;
+			return NULL;
+		}
+		while (guest_u64(h->v, D_COUNT) != i + 1) {
+			if (h->stop) {
+				h->failed = 1;
+				return NULL;
+			}
+			sched_yield();
+		}
+		h->sum += (double)(int64_t)(guest_u64(h->v, D_T1) -
+					    (t0 + h->tsc_offset));
+	}
+	return NULL;
+}
+
+static void bench_irqfd_wake(unsigned long n)
+{
+	struct {
+		struct kvm_irq_routing r;
+		struct kvm_irq_routing_entry e[1];
+	} routing = { .r.nr = 1 };
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e;
+	} tsc = { .h.nmsrs = 1, .e.index = 0x10 };
+	struct irqfd_host h = { 0 };
+	struct kvm_irqfd irqfd = { 0 };
+	struct irq_vm v;
+	uint64_t t0, t1;
+	pthread_t th;
+	int efd = -1;
+
+	if (irq_vm_create(&v, g_irqfd_wait_start, g_irqfd_wait_end, n, 0))
+		goto out;
+	memcpy(v.vm.mem + IRQ_H0, h_irqfd_wait_start,
+	       h_irqfd_wait_end - h_irqfd_wait_start);
+	gate(v.vm.mem, 0x46, IRQ_H0);
+
+	/* GSI 0 -> MSI to APIC ID 0, fixed, vector 0x46 (SDM 10.11). */
+	routing.e[0].gsi = 0;
+	routing.e[0].type = KVM_IRQ_ROUTING_MSI;
+	routing.e[0].u.msi.address_lo = 0xfee00000;
+	routing.e[0].u.msi.data = 0x46;
+	efd = eventfd(0, EFD_CLOEXEC);
+	irqfd.fd = efd;
+	irqfd.gsi = 0;
+	if (efd < 0 || ioctl(v.vm.fd, KVM_SET_GSI_ROUTING, &routing) < 0 ||
+	    ioctl(v.vm.fd, KVM_IRQFD, &irqfd) < 0)
+		goto out;
+
+	/* The guest TSC against the host's: the read's midpoint. */
+	t0 = host_rdtsc();
+	if (ioctl(v.vm.vcpu_fd, KVM_GET_MSRS, &tsc) != 1)
+		goto out;
+	t1 = host_rdtsc();
+	h.tsc_offset = (int64_t)(tsc.e.data - (t0 + (t1 - t0) / 2));
+
+	h.v = &v;
+	h.efd = efd;
+	h.n = n;
+	if (start_helper(&th, irqfd_writer, &h))
+		goto out;
+	if (irq_run_to_done(&v)) {
+		h.stop = 1;
+		h.failed = 1;
+	}
+	pthread_join(th, NULL);
+	if (!h.failed)
+		report("irqfd write to handler, HLT",
+		       cycles_to_ns(&v, h.sum / n), "");
+out:
+	if (efd >= 0)
+		close(efd);
+	irq_vm_destroy(&v);
+}
+
+/* Loop @start on an irqchip VM: host time per iteration. */
+static void bench_irq_guest(const char *name, const uint8_t *start,
+			    const uint8_t *end, unsigned long n, uint64_t rsi,
+			    uint64_t apic_base)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e;
+	} msr = { .h.nmsrs = 1, .e.index = 0x1b, .e.data = apic_base };
+	struct irq_vm v;
+	double t;
+
+	if (irq_vm_create(&v, start, end, n, rsi))
+		goto out;
+	if (apic_base && ioctl(v.vm.vcpu_fd, KVM_SET_MSRS, &msr) != 1)
+		goto out;
+	t = now_ns();
+	if (irq_run_to_done(&v))
+		goto out;
+	t = now_ns() - t;
+	report(name, t / n, "/op");
+out:
+	irq_vm_destroy(&v);
+}
+
+static void bench_irqchip(void)
+{
+	unsigned long n = iters / 10 ? iters / 10 : 1;
+
+	bench_timer_latency(n);
+	bench_ipi_round_trip(n);
+	bench_irqfd_wake(n < 100 ? n : 100);
+	bench_irq_guest("EOI xAPIC MMIO (in kernel)", g_eoi_mmio_start,
+			g_eoi_mmio_end, iters, 0xfee000b0, 0);
+	/* IA32_APIC_BASE: BSP, enabled, x2APIC (SDM 10.12.1). */
+	bench_irq_guest("EOI x2APIC MSR (in kernel)", g_eoi_x2apic_start,
+			g_eoi_x2apic_end, iters, 0, 0xfee00d00);
+}
+
 int main(int argc, char **argv)
 {
 	char vendor[13] = {};
@@ -443,5 +955,6 @@ int main(int argc, char **argv)
 	bench_vm_create();
 	bench_vcpu_create();
 	bench_signal();
+	bench_irqchip();
 	return 0;
 }

@@ -10,12 +10,24 @@
 #include <linux/ratelimit.h>
 #include <linux/kvm_para.h>
 #include "x86.h"
+#include "irq.h"
 
+/*
+ * HLT (SDM vol. 2A): with the LAPIC in the kernel the vCPU's thread
+ * sleeps in the run loop until an interrupt, NMI, INIT or SIPI is there
+ * for it (mvm_vcpu_block()), as KVM does; without it, the interrupt
+ * controller is userspace's, which decides when the vCPU runs again
+ * (KVM_EXIT_HLT).  RIP moves past the HLT first, which also ends an STI
+ * interrupt shadow: an interrupt then arrives after the HLT.
+ */
 int mvm_emulate_halt(struct mvm_vcpu *vcpu)
 {
-	/* No interrupt controller in the kernel yet: userspace decides. */
 	mvm_x86_ops->skip_instruction(vcpu);
 	vcpu->stat.halt_exits++;
+	if (mvm_lapic_in_kernel(vcpu)) {
+		vcpu->arch.mp_state = KVM_MP_STATE_HALTED;
+		return 1;
+	}
 	vcpu->run->exit_reason = KVM_EXIT_HLT;
 	return 0;
 }

@@ -17,7 +17,9 @@
 #include <asm/fpu/xcr.h>
 #include <asm/fpu/types.h>
 #include <asm/fpu/xstate.h>
+#include <asm/apicdef.h>
 #include "x86.h"
+#include "irq.h"
 
 /* The XSAVE components KVM_GET/SET_XSAVE carry: XCR0's, and PKRU. */
 static u64 mvm_xsave_features(void)
@@ -186,15 +188,52 @@ static int mvm_set_debugregs(struct mvm_vcpu *vcpu,
 }
 
 /*
+ * KVM_SET_MP_STATE, with KVM 6.1's rules (kvm_arch_vcpu_ioctl_set_mpstate).
  * Without an in-kernel local APIC a vCPU is always runnable: HLT goes to
- * userspace (KVM_EXIT_HLT) and there is no INIT or SIPI to wait for.
- * KVM 6.1 refuses every other state then (kvm_arch_vcpu_ioctl_set_mpstate).
+ * userspace (KVM_EXIT_HLT) and there is no INIT or SIPI to wait for, so
+ * only RUNNABLE is accepted.  With one, the run loop honours every x86
+ * state (x86.c, mvm_vcpu_block()): UNINITIALIZED and INIT_RECEIVED wait
+ * for INIT/SIPI, HALTED and AP_RESET_HOLD for an event.  SIPI_RECEIVED is
+ * not a state of its own: it means INIT_RECEIVED with a SIPI pending,
+ * which the LAPIC takes at the next KVM_RUN or KVM_GET_MP_STATE.  mvm has
+ * no SMM and no nested VMX, so INIT and SIPI are never blocked.
  */
 static int mvm_set_mp_state(struct mvm_vcpu *vcpu, const struct kvm_mp_state *mp)
 {
-	if (mp->mp_state != KVM_MP_STATE_RUNNABLE)
+	switch (mp->mp_state) {
+	case KVM_MP_STATE_RUNNABLE:
+		break;
+	case KVM_MP_STATE_UNINITIALIZED:
+	case KVM_MP_STATE_HALTED:
+	case KVM_MP_STATE_AP_RESET_HOLD:
+	case KVM_MP_STATE_INIT_RECEIVED:
+	case KVM_MP_STATE_SIPI_RECEIVED:
+		if (!mvm_lapic_in_kernel(vcpu))
+			return -EINVAL;
+		break;
+	default:
 		return -EINVAL;
-	vcpu->arch.mp_state = mp->mp_state;
+	}
+
+	if (mp->mp_state == KVM_MP_STATE_SIPI_RECEIVED) {
+		/*
+		 * A SIPI to this vCPU alone.  KVM reuses the LAPIC's last
+		 * SIPI vector; without an interface to it, vector 0, which
+		 * is the LAPIC's until a SIPI arrives.
+		 */
+		struct mvm_lapic_irq sipi = {
+			.delivery_mode = APIC_DM_STARTUP,
+			.level = true,
+			.shorthand = 0,	/* no shorthand */
+			.dest_id = vcpu->vcpu_id,
+		};
+
+		vcpu->arch.mp_state = KVM_MP_STATE_INIT_RECEIVED;
+		mvm_irq_delivery_to_apic(vcpu->mvm, NULL, &sipi);
+	} else {
+		vcpu->arch.mp_state = mp->mp_state;
+	}
+	set_bit(MVM_REQ_EVENT, &vcpu->requests);
 	return 0;
 }
 
@@ -234,6 +273,9 @@ long mvm_vcpu_state_ioctl(struct mvm_vcpu *vcpu, unsigned int ioctl,
 	r = 0;
 	switch (ioctl) {
 	case KVM_GET_MP_STATE:
+		/* A pending INIT or SIPI shows as the state it leads to. */
+		if (mvm_lapic_in_kernel(vcpu))
+			mvm_apic_accept_events(vcpu);
 		u->mp.mp_state = vcpu->arch.mp_state;
 		if (copy_to_user(argp, &u->mp, sizeof(u->mp)))
 			r = -EFAULT;

@@ -188,7 +188,8 @@ void mvm_make_all_vcpus_request(struct mvm *mvm, int req)
 		set_bit(req, &vcpu->requests);
 		smp_mb__after_atomic();
 		cpu = READ_ONCE(vcpu->cpu);
-		if (READ_ONCE(vcpu->mode) == MVM_IN_GUEST_MODE &&
+		/* EXITING: a kick's IPI may not have landed yet; wait too. */
+		if (READ_ONCE(vcpu->mode) != MVM_OUTSIDE_GUEST_MODE &&
 		    cpu >= 0 && cpu != me) {
 			if (have_mask)
 				cpumask_set_cpu(cpu, cpus);
@@ -204,21 +205,41 @@ void mvm_make_all_vcpus_request(struct mvm *mvm, int req)
 }
 
 /*
- * TEMPORARY until h-run's mvm_vcpu_kick() is merged: interrupt a vCPU
- * that runs guest code on another CPU (the IPI makes it exit and see its
- * requests).  Any context.  The caller set the request first; the
- * barrier orders that against reading vcpu->mode (see above).
+ * Any context (hard IRQ, spinlocks held): the caller has already made
+ * its event visible (an IRR bit, a request bit) and it must be followed
+ * by the vCPU soon.  A vCPU sleeping in HLT is woken (its thread
+ * re-checks for events once awake, mvm_vcpu_block()).  A vCPU in guest
+ * mode on another CPU gets a reschedule IPI: any host interrupt makes
+ * the guest exit, and the thread reads requests again before the next
+ * entry.  This pairs with mvm_vcpu_enter_guest(), which sets
+ * IN_GUEST_MODE (full barrier) before it reads requests: the caller's
+ * write comes before our read of vcpu->mode (a locked cmpxchg), so
+ * either the vCPU sees the event before entry or we see it in guest
+ * mode.  The cmpxchg to EXITING lets only the first of several kicks
+ * send an IPI.  On the vCPU's own CPU there is nothing to do: the
+ * thread is not in the guest there (IRQs are off from IN_GUEST_MODE to
+ * the exit) and reads requests before it enters again.
  */
 void mvm_vcpu_kick(struct mvm_vcpu *vcpu)
 {
-	int cpu;
+	int me, cpu;
 
-	/* Pairs with the smp_store_mb() of vcpu->mode before entry. */
-	smp_mb();
-	cpu = READ_ONCE(vcpu->cpu);
-	if (READ_ONCE(vcpu->mode) == MVM_IN_GUEST_MODE && cpu >= 0 &&
-	    cpu != raw_smp_processor_id())
-		smp_send_reschedule(cpu);
+	if (rcuwait_wake_up(&vcpu->wait))
+		return;
+
+	me = get_cpu();
+	if (cmpxchg(&vcpu->mode, MVM_IN_GUEST_MODE, MVM_EXITING_GUEST_MODE) ==
+	    MVM_IN_GUEST_MODE) {
+		/*
+		 * The thread may migrate after this read: an IPI to its old
+		 * CPU is harmless, since migrating took it out of the guest.
+		 */
+		cpu = READ_ONCE(vcpu->cpu);
+		if (cpu != me && (unsigned int)cpu < nr_cpu_ids &&
+		    cpu_online(cpu))
+			smp_send_reschedule(cpu);
+	}
+	put_cpu();
 }
 
 void mvm_arch_flush_memslot(struct mvm *mvm, const struct mvm_memory_slot *slot)
@@ -517,7 +538,18 @@ void mvm_vcpu_reset(struct mvm_vcpu *vcpu, bool init_event)
 		arch->pkru_switched = false;
 	}
 
-	arch->mp_state = KVM_MP_STATE_RUNNABLE;
+	/*
+	 * With an in-kernel LAPIC, as in KVM, only the BSP (vCPU id 0)
+	 * starts running; the APs wait for INIT and SIPI (SDM vol. 3A
+	 * 8.4.1), or for userspace to set their mp_state.  INIT: the LAPIC
+	 * decides (mvm_apic_accept_events()).
+	 */
+	if (!init_event) {
+		if (mvm_lapic_in_kernel(vcpu) && vcpu->vcpu_id != 0)
+			arch->mp_state = KVM_MP_STATE_UNINITIALIZED;
+		else
+			arch->mp_state = KVM_MP_STATE_RUNNABLE;
+	}
 	arch->cr8 = 0;
 	/* The APIC base MSR (0xfee00900 on the BSP), and the APIC itself. */
 	mvm_lapic_reset(vcpu, init_event);
@@ -538,6 +570,7 @@ int mvm_arch_vcpu_create(struct mvm_vcpu *vcpu)
 		return -EIO;
 
 	preempt_notifier_init(&vcpu->preempt_notifier, &mvm_preempt_ops);
+	rcuwait_init(&vcpu->wait);
 
 	if (!fpu_alloc_guest_fpstate(&vcpu->arch.guest_fpu))
 		return -ENOMEM;
@@ -918,31 +951,6 @@ static void mvm_post_run_save(struct mvm_vcpu *vcpu)
 		mvm_ready_for_interrupt_injection(vcpu);
 }
 
-/*
- * TEMPORARY until h-run's blocking is merged: a vCPU that is not
- * RUNNABLE (an AP before INIT/SIPI, or after INIT) must not enter the
- * guest; it spins here, yielding, until an INIT or SIPI is pending or a
- * signal wants the thread.  1: try again, -EINTR: KVM_EXIT_INTR.
- */
-static int mvm_vcpu_wait_runnable(struct mvm_vcpu *vcpu)
-{
-	for (;;) {
-		if (mvm_apic_has_pending_events(vcpu)) {
-			clear_bit(MVM_REQ_APIC_EVENTS, &vcpu->requests);
-			mvm_apic_accept_events(vcpu);
-			if (vcpu->arch.mp_state == KVM_MP_STATE_RUNNABLE)
-				return 1;
-		}
-		if (signal_pending(current)) {
-			vcpu->run->exit_reason = KVM_EXIT_INTR;
-			vcpu->stat.signal_exits++;
-			return -EINTR;
-		}
-		cond_resched();
-		cpu_relax();
-	}
-}
-
 /* 1: keep going, 0: back to userspace, <0: error. */
 static int mvm_vcpu_enter_guest(struct mvm_vcpu *vcpu)
 {
@@ -1065,6 +1073,167 @@ static int mvm_vcpu_enter_guest(struct mvm_vcpu *vcpu)
 	return mvm_x86_ops->handle_exit(vcpu);
 }
 
+/* ------------------------------------------------------------------ */
+/* HLT and wait-for-SIPI: the vCPU's thread sleeps                      */
+
+/* The guest executes instructions (KVM's kvm_vcpu_running()). */
+static bool mvm_vcpu_running(struct mvm_vcpu *vcpu)
+{
+	return vcpu->arch.mp_state == KVM_MP_STATE_RUNNABLE;
+}
+
+/*
+ * Something would end HLT (SDM vol. 2A "HLT": an enabled interrupt, NMI,
+ * INIT, SMI; vol. 3A 8.4: INIT and SIPI for a vCPU waiting for them), in
+ * KVM's kvm_vcpu_has_events() terms: an exception to deliver, an NMI
+ * queued (even if NMIs are blocked, as KVM_REQ_NMI) or pending and
+ * deliverable, an interrupt the guest accepts now (IF=1, no interrupt
+ * shadow), INIT or SIPI pending at the LAPIC.
+ */
+static bool mvm_vcpu_has_events(struct mvm_vcpu *vcpu)
+{
+	const struct mvm_x86_ops *ops = mvm_x86_ops;
+
+	if (mvm_lapic_in_kernel(vcpu) && mvm_apic_has_pending_events(vcpu))
+		return true;
+	if (vcpu->arch.exception.pending || vcpu->arch.exception.injected)
+		return true;
+	if (atomic_read(&vcpu->arch.nmi_queued) ||
+	    (vcpu->arch.nmi_pending && ops->nmi_allowed(vcpu)))
+		return true;
+	return mvm_cpu_has_interrupt(vcpu) && ops->interrupt_allowed(vcpu);
+}
+
+/*
+ * What ends the wait of a vCPU in @vcpu's mp_state: any event for HLT
+ * (HALTED, AP_RESET_HOLD); only INIT or SIPI for a vCPU that waits for a
+ * SIPI (UNINITIALIZED, INIT_RECEIVED: SDM vol. 3A 8.4.1; NMIs and
+ * interrupts are not taken there, so a wait that ended for one would only
+ * start again, spinning).
+ */
+static bool mvm_vcpu_has_wake_events(struct mvm_vcpu *vcpu)
+{
+	switch (vcpu->arch.mp_state) {
+	case KVM_MP_STATE_HALTED:
+	case KVM_MP_STATE_AP_RESET_HOLD:
+		return mvm_vcpu_has_events(vcpu);
+	default:
+		return mvm_lapic_in_kernel(vcpu) &&
+		       mvm_apic_has_pending_events(vcpu);
+	}
+}
+
+/* Requests only the vCPU's thread can act on, with a halted guest too. */
+#define MVM_BLOCK_EXIT_REQUESTS	(BIT(MVM_REQ_TRIPLE_FAULT) |		\
+				 BIT(MVM_REQ_IOAPIC_EOI_EXIT))
+
+/* Wake the thread: it is runnable, or must go to userspace, or ... */
+static bool mvm_vcpu_should_wake(struct mvm_vcpu *vcpu)
+{
+	if (mvm_vcpu_running(vcpu) || mvm_vcpu_has_wake_events(vcpu))
+		return true;
+	if (READ_ONCE(vcpu->requests) &
+	    (MVM_BLOCK_EXIT_REQUESTS | BIT(MVM_REQ_UNBLOCK)))
+		return true;
+	return signal_pending(current);
+}
+
+/*
+ * Sleep until mvm_vcpu_should_wake(), TASK_INTERRUPTIBLE, with the vCPU
+ * still loaded: the preempt notifiers put it when the thread sleeps and
+ * load it again on whatever CPU it wakes up.  Every event source sets its
+ * state first and then calls mvm_vcpu_kick(), whose rcuwait_wake_up()
+ * has a full barrier before it reads vcpu->wait; set_current_state() has
+ * one between our publication in vcpu->wait / the task state and the
+ * checks.  So either the check sees the event or the waker sees us.
+ */
+static void mvm_vcpu_sleep(struct mvm_vcpu *vcpu)
+{
+	prepare_to_rcuwait(&vcpu->wait);
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (mvm_vcpu_should_wake(vcpu))
+			break;
+		schedule();
+	}
+	finish_rcuwait(&vcpu->wait);	/* and TASK_RUNNING */
+}
+
+/*
+ * A vCPU that does not run guest code: HALTED (HLT with the LAPIC in the
+ * kernel), INIT_RECEIVED (waiting for a SIPI), AP_RESET_HOLD.  1 to go
+ * round the run loop, 0 for userspace, <0 an errno, as the exit
+ * handlers.  On an event, HALTED becomes RUNNABLE (the guest resumes
+ * after its HLT, where the interrupt is delivered); INIT and SIPI change
+ * mp_state only through the LAPIC (mvm_apic_accept_events()).  A signal
+ * leaves mp_state as it is: the next KVM_RUN sleeps again.
+ */
+static int mvm_vcpu_block(struct mvm_vcpu *vcpu)
+{
+	unsigned long reqs;
+
+	mvm_apic_accept_events(vcpu);
+	if (mvm_vcpu_running(vcpu))
+		return 1;
+
+	if (!mvm_vcpu_has_wake_events(vcpu)) {
+		mvm_vcpu_sleep(vcpu);
+		mvm_apic_accept_events(vcpu);
+	}
+
+	reqs = READ_ONCE(vcpu->requests);
+	if (unlikely(reqs & MVM_BLOCK_EXIT_REQUESTS)) {
+		if (test_and_clear_bit(MVM_REQ_TRIPLE_FAULT, &vcpu->requests))
+			return mvm_handle_triple_fault(vcpu);
+		if (test_and_clear_bit(MVM_REQ_IOAPIC_EOI_EXIT,
+				       &vcpu->requests)) {
+			vcpu->run->exit_reason = KVM_EXIT_IOAPIC_EOI;
+			vcpu->run->eoi.vector = vcpu->arch.pending_ioapic_eoi;
+			return 0;
+		}
+	}
+	clear_bit(MVM_REQ_UNBLOCK, &vcpu->requests);
+
+	if (!mvm_vcpu_running(vcpu) && !mvm_vcpu_has_wake_events(vcpu)) {
+		/* A signal (or UNBLOCK): the caller handles entry work. */
+		return 1;
+	}
+
+	switch (vcpu->arch.mp_state) {
+	case KVM_MP_STATE_HALTED:
+	case KVM_MP_STATE_AP_RESET_HOLD:
+		vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE;
+		vcpu->stat.halt_wakeups++;
+		/* Whatever woke it is injected at this entry. */
+		set_bit(MVM_REQ_EVENT, &vcpu->requests);
+		break;
+	default:
+		/* INIT_RECEIVED: only a SIPI (accept_events) starts it. */
+		break;
+	}
+	return 1;
+}
+
+/*
+ * KVM_RUN on an AP that never got INIT (KVM's behaviour, kept for its
+ * ABI): sleep once, until an event or a signal, and return -EAGAIN so
+ * that userspace calls KVM_RUN again, or -EINTR (KVM_EXIT_INTR).
+ */
+static int mvm_vcpu_wait_uninitialized(struct mvm_vcpu *vcpu)
+{
+	if (READ_ONCE(vcpu->run->immediate_exit))
+		return -EINTR;
+	if (!mvm_vcpu_has_wake_events(vcpu))
+		mvm_vcpu_sleep(vcpu);
+	mvm_apic_accept_events(vcpu);
+	if (signal_pending(current)) {
+		vcpu->run->exit_reason = KVM_EXIT_INTR;
+		vcpu->stat.signal_exits++;
+		return -EINTR;
+	}
+	return -EAGAIN;
+}
+
 int mvm_arch_vcpu_run(struct mvm_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
@@ -1074,6 +1243,11 @@ int mvm_arch_vcpu_run(struct mvm_vcpu *vcpu)
 	mvm_vcpu_load(vcpu);
 	fpu_swap_kvm_fpstate(&vcpu->arch.guest_fpu, true);
 	run->flags = 0;
+
+	if (unlikely(vcpu->arch.mp_state == KVM_MP_STATE_UNINITIALIZED)) {
+		r = mvm_vcpu_wait_uninitialized(vcpu);
+		goto out;
+	}
 
 	/*
 	 * The TPR userspace's interrupt controller holds (KVM re-syncs it);
@@ -1104,10 +1278,19 @@ int mvm_arch_vcpu_run(struct mvm_vcpu *vcpu)
 
 	vcpu->arch.ran_once = true;
 	do {
-		if (unlikely(vcpu->arch.mp_state != KVM_MP_STATE_RUNNABLE))
-			r = mvm_vcpu_wait_runnable(vcpu);
-		else
+		/* An INIT or SIPI from another vCPU (KVM: on KVM_REQ_EVENT). */
+		if (mvm_lapic_in_kernel(vcpu) &&
+		    unlikely(mvm_apic_has_pending_events(vcpu)))
+			mvm_apic_accept_events(vcpu);
+		if (likely(mvm_vcpu_running(vcpu))) {
 			r = mvm_vcpu_enter_guest(vcpu);
+		} else {
+			r = mvm_vcpu_block(vcpu);
+			/* Woken by a signal, or to reschedule: as before entry. */
+			if (r > 0 && !mvm_vcpu_running(vcpu) &&
+			    mvm_entry_work_pending())
+				r = mvm_handle_entry_work(vcpu) ? -EINTR : 1;
+		}
 		/* Userspace waits to KVM_INTERRUPT: the window is open. */
 		if (r > 0 && unlikely(run->request_interrupt_window) &&
 		    mvm_ready_for_interrupt_injection(vcpu)) {
