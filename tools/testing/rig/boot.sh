@@ -24,10 +24,15 @@ qemu() {	# $1: cpu model
 	case " ${MVMRIG_QEMU_CONFIGS-svm} " in
 	*" $config "*) [ "$mode" = run ] || initrd=$OUT/initrd-qemu.gz ;;
 	esac
-	timeout "$limit" qemu-system-x86_64 -accel tcg -cpu "$1" -m 2G -smp 1 \
+	set -- -accel tcg -cpu "$1" -m 2G -smp 1 \
 		-nographic -no-reboot -kernel "$VMLINUZ" -initrd "$initrd" \
-		-append "console=ttyS0 quiet panic=-1 tsc=reliable MVMRIG_MODE=$mode MVMRIG_PHASES=${MVMRIG_PHASES:-kvm,mvm,module} MVMRIG_BENCH_ROUNDS=${MVMRIG_BENCH_ROUNDS:-1} ${MVMRIG_APPEND:-}" \
-		</dev/null >"$log" 2>"$log.stderr"
+		-append "console=ttyS0 quiet panic=-1 tsc=reliable MVMRIG_MODE=$mode MVMRIG_PHASES=${MVMRIG_PHASES:-kvm,mvm,module} MVMRIG_BENCH_ROUNDS=${MVMRIG_BENCH_ROUNDS:-1} ${MVMRIG_APPEND:-}"
+	# make run on a terminal: the serial console is the terminal.
+	if [ "$mode" = run ] && [ "${MVMRIG_INTERACTIVE:-0}" = 1 ]; then
+		qemu-system-x86_64 "$@"
+		return
+	fi
+	timeout "$limit" qemu-system-x86_64 "$@" </dev/null >"$log" 2>"$log.stderr"
 }
 
 bochs() {

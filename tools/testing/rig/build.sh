@@ -39,6 +39,17 @@ for m in virt/lib/irqbypass arch/x86/kvm/kvm arch/x86/kvm/kvm-amd \
 	esac
 done
 
+# The Linux guest of the example VMM (make run, vmm_boot_smp2): Debian's
+# kernel and a busybox initramfs, in every boot (QEMU and Bochs).
+g=$OUT/vmm-guest-root
+rm -rf "$g"
+mkdir -p "$g/bin" "$g/dev" "$g/proc" "$g/sys" "$root/vmm-guest"
+cp /bin/busybox "$g/bin/"
+cp "$RIG/vmm-init" "$g/init"
+(cd "$g" && find . | cpio -o -H newc --quiet | gzip -1) > "$root/vmm-guest/initrd.gz"
+cp "$VMLINUZ" "$root/vmm-guest/vmlinuz"
+rm -rf "$g"
+
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$OUT/initrd.gz"
 
 # The AMD-V QEMU boot (config svm) also runs Debian's unmodified QEMU on
