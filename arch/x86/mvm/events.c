@@ -316,6 +316,24 @@ bool mvm_ready_for_interrupt_injection(struct mvm_vcpu *vcpu)
 	return !mvm_cpu_has_extint(vcpu) && mvm_apic_accept_pic_intr(vcpu);
 }
 
+/*
+ * Userspace's interrupt controller asks for an interrupt-window exit
+ * (kvm_run->request_interrupt_window; ignored with the PIC in the kernel)
+ * and could have its interrupt accepted: no ExtINT is still waiting and
+ * LINT0 takes one.  Only then is the window opened, or a guest whose
+ * LINT0 is masked would exit at every entry and never run (KVM's
+ * dm_request_for_irq_injection() && kvm_cpu_accept_dm_intr()).
+ */
+bool mvm_userspace_wants_irq_window(struct mvm_vcpu *vcpu)
+{
+	if (!vcpu->run->request_interrupt_window ||
+	    mvm_irqchip_full(vcpu->mvm))
+		return false;
+	if (!mvm_lapic_in_kernel(vcpu))
+		return true;
+	return !mvm_cpu_has_extint(vcpu) && mvm_apic_accept_pic_intr(vcpu);
+}
+
 void mvm_events_reset(struct mvm_vcpu *vcpu)
 {
 	memset(&vcpu->arch.exception, 0, sizeof(vcpu->arch.exception));

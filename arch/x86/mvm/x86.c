@@ -865,6 +865,21 @@ long mvm_arch_vcpu_ioctl(struct mvm_vcpu *vcpu, unsigned int ioctl,
 		r = mvm_vcpu_state_ioctl(vcpu, ioctl, argp);
 		mvm_vcpu_put(vcpu);
 		return r;
+	case KVM_SET_VAPIC_ADDR: {
+		struct kvm_vapic_addr va;
+
+		/*
+		 * The TPR shadow page of QEMU's kvmvapic option ROM, used
+		 * only with KVM_CAP_VAPIC, which mvm does not offer (no TPR
+		 * access reporting).  QEMU's APIC reset still writes 0
+		 * ("none"): accepted, as by KVM; a page is refused.
+		 */
+		if (copy_from_user(&va, argp, sizeof(va)))
+			return -EFAULT;
+		if (!mvm_lapic_in_kernel(vcpu) || va.vapic_addr)
+			return -EINVAL;
+		return 0;
+	}
 	case KVM_GET_LAPIC:
 		return mvm_vcpu_ioctl_get_lapic(vcpu, argp);
 	case KVM_SET_LAPIC:
@@ -1011,7 +1026,7 @@ static int mvm_vcpu_enter_guest(struct mvm_vcpu *vcpu)
 		     vcpu->run->request_interrupt_window)) {
 		clear_bit(MVM_REQ_EVENT, &vcpu->requests);
 		mvm_inject_pending_events(vcpu);
-		if (vcpu->run->request_interrupt_window)
+		if (mvm_userspace_wants_irq_window(vcpu))
 			mvm_x86_ops->enable_irq_window(vcpu);
 	}
 
@@ -1291,8 +1306,12 @@ int mvm_arch_vcpu_run(struct mvm_vcpu *vcpu)
 			    mvm_entry_work_pending())
 				r = mvm_handle_entry_work(vcpu) ? -EINTR : 1;
 		}
-		/* Userspace waits to KVM_INTERRUPT: the window is open. */
+		/*
+		 * Userspace's PIC waits to KVM_INTERRUPT: the window is open
+		 * (with the PIC in the kernel the request means nothing).
+		 */
 		if (r > 0 && unlikely(run->request_interrupt_window) &&
+		    !mvm_irqchip_full(vcpu->mvm) &&
 		    mvm_ready_for_interrupt_injection(vcpu)) {
 			run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
 			r = 0;

@@ -228,6 +228,7 @@ void mvm_queue_interrupt(struct mvm_vcpu *vcpu, u8 vector, bool soft,
 void mvm_clear_injected_events(struct mvm_vcpu *vcpu);
 void mvm_inject_pending_events(struct mvm_vcpu *vcpu);
 bool mvm_ready_for_interrupt_injection(struct mvm_vcpu *vcpu);
+bool mvm_userspace_wants_irq_window(struct mvm_vcpu *vcpu);
 void mvm_events_reset(struct mvm_vcpu *vcpu);
 long mvm_vcpu_ioctl_interrupt(struct mvm_vcpu *vcpu,
 			      struct kvm_interrupt __user *uirq);
