@@ -61,11 +61,15 @@ GUEST_CODE_BLOB(g_handlers, ".code64",
 	"mov 0x130(%rcx), %eax\n mov %eax, " XS(RESULTS) "+0x200(,%rdx,8)\n"
 	"movl $0, 0xb0(%rcx)\n incq " C(0) "\n"
 	"pop %rdx\n pop %rcx\n pop %rax\n iretq\n"
+	/* x2APIC, either vCPU: counts in [1]. */
+	"h_x2irq1: push %rax\n push %rcx\n push %rdx\n lock incq " C(1) "\n"
+	"mov $0x80b, %ecx\n xor %eax, %eax\n xor %edx, %edx\n wrmsr\n"
+	"pop %rdx\n pop %rcx\n pop %rax\n iretq\n"
 	"h_nmi: incq " C(3) "\n iretq\n"
 	/* #GP from RDMSR/WRMSR (2 bytes): count it and skip the instruction. */
 	"h_gp: incq " C(2) "\n addq $2, 8(%rsp)\n add $8, %rsp\n iretq\n");
 extern const uint8_t h_xirq0[], h_xirq1[], h_lowest[], h_x2irq[], h_level[],
-	h_nmi[], h_gp[];
+	h_x2irq1[], h_nmi[], h_gp[];
 
 #define HANDLER(label)	(HANDLERS + ((label) - g_handlers_start))
 
@@ -834,6 +838,154 @@ TEST(init_sipi_starts_ap)
 	EXPECT_EQ(0x2000, sregs.cs.selector);
 	EXPECT_EQ(0x20000, sregs.cs.base);
 	EXPECT_EQ(0, sregs.cr0 & 1);
+	ASSERT_EQ(0, ioctl(v.fd1, KVM_GET_MP_STATE, &mp));
+	EXPECT_EQ(KVM_MP_STATE_RUNNABLE, mp.mp_state);
+	lapic_vm_destroy(&v);
+}
+
+/*
+ * x2APIC IPIs from vCPU 0: physical to id 1, logical to cluster 0 bit 1
+ * (vCPU 1's fixed LDR), and the physical broadcast 0xffffffff, which
+ * reaches both vCPUs.
+ */
+#define X2APIC_ON	"mov $0x1b, %ecx\n rdmsr\n or $0x400, %eax\n wrmsr\n" \
+			"mov $0x80f, %ecx\n mov $0x1ff, %eax\n xor %edx, %edx\n wrmsr\n"
+GUEST_CODE_BLOB(g_x2ipi_ap, ".code64",
+	X2APIC_ON
+	"sti\n movq $1, " C(4) "\n"
+	"1: cmpq $1, " C(5) "\n jne 1b\n"
+	"cli\n out %al, $0x81\n");
+
+GUEST_CODE_BLOB(g_x2ipi_bsp, ".code64",
+	X2APIC_ON
+	"sti\n"
+	"1: cmpq $1, " C(4) "\n jne 1b\n"
+	"mov $0x830, %ecx\n"
+	"mov $1, %edx\n mov $0x44, %eax\n wrmsr\n"
+	"2: cmpq $1, " C(1) "\n jne 2b\n"
+	"mov $2, %edx\n mov $0x844, %eax\n wrmsr\n"
+	"3: cmpq $2, " C(1) "\n jne 3b\n"
+	"mov $0xffffffff, %edx\n mov $0x44, %eax\n wrmsr\n"
+	"4: cmpq $4, " C(1) "\n jb 4b\n"
+	"rdmsr\n mov %eax, " R(0) "\n mov %edx, " R(1) "\n"
+	"movq $1, " C(5) "\n"
+	"cli\n out %al, $0x80\n");
+
+TEST(x2apic_ipi_to_other_vcpu)
+{
+	struct runner ap;
+	struct lapic_vm v;
+	pthread_t th;
+
+	lapic_vm_create(_metadata, &v, 2, g_x2ipi_bsp_start,
+			BLOB_LEN(g_x2ipi_bsp));
+	set_cpuid(_metadata, &v, v.g.vcpu_fd, false);
+	set_cpuid(_metadata, &v, v.fd1, false);
+	start_ap(_metadata, &v, g_x2ipi_ap_start, BLOB_LEN(g_x2ipi_ap));
+	set_gate(&v.g, 0x44, HANDLER(h_x2irq1));
+	ap.fd = v.fd1;
+	ASSERT_EQ(0, pthread_create(&th, NULL, run_thread, &ap));
+	run_to_port(_metadata, v.g.vcpu_fd, v.g.run, 0x80);
+	pthread_join(th, NULL);
+	ASSERT_EQ(0, ap.result);
+	EXPECT_EQ(0x81, v.run1->io.port);
+	EXPECT_EQ(4, data(&v)[1]);
+	EXPECT_EQ(0x44, results(&v)[0]);	/* ICR reads back, 64 bits */
+	EXPECT_EQ(0xffffffff, results(&v)[1]);
+	lapic_vm_destroy(&v);
+}
+
+/*
+ * KVM_SET_LAPIC with a one-shot timer counting (TMICT, TMCCT): the count
+ * goes on from TMCCT, KVM_GET_LAPIC reads it going down, and it fires.
+ */
+GUEST_CODE_BLOB(g_restore, ".code64",
+	"sti\n"
+	"1: cmpq $1, " C(0) "\n jne 1b\n"
+	"cli\n out %al, $0x80\n");
+
+TEST(set_lapic_restores_timer)
+{
+	struct kvm_lapic_state s;
+	struct lapic_vm v;
+
+	lapic_vm_create(_metadata, &v, 1, g_restore_start, BLOB_LEN(g_restore));
+	set_gate(&v.g, 0x50, HANDLER(h_xirq0));
+	get_lapic(_metadata, v.g.vcpu_fd, &s);
+	set_reg(&s, 0xf0, 0x1ff);
+	set_reg(&s, 0x320, 0x50);		/* one-shot, vector 0x50 */
+	set_reg(&s, 0x3e0, 0xb);		/* divide by 1: 1 ns ticks */
+	set_reg(&s, 0x380, 0xffffffff);
+	set_reg(&s, 0x390, 20000000);		/* 20 ms left */
+	ASSERT_EQ(0, ioctl(v.g.vcpu_fd, KVM_SET_LAPIC, &s));
+	get_lapic(_metadata, v.g.vcpu_fd, &s);
+	EXPECT_LT(0, reg(&s, 0x390));
+	EXPECT_GE(20000000, reg(&s, 0x390));
+	run_to_port(_metadata, v.g.vcpu_fd, v.g.run, 0x80);
+	EXPECT_EQ(1, data(&v)[0]);
+	get_lapic(_metadata, v.g.vcpu_fd, &s);
+	EXPECT_EQ(0, reg(&s, 0x390));		/* expired */
+	lapic_vm_destroy(&v);
+}
+
+/*
+ * INIT to a vCPU running 64-bit code with paging: it stops, comes back
+ * in real mode at the SIPI vector with EFER, CR4 and CR0.PG/PE clear,
+ * RDX the processor signature, and its MSRs kept (SDM table 9-1).
+ */
+GUEST_CODE_BLOB(g_spin_ap, ".code64",
+	"movq $1, " C(4) "\n 1: pause\n jmp 1b\n");
+
+/*
+ * The sender enables its APIC first, as an OS does: KVM 6.1 builds its
+ * APIC map before a new vCPU is online and rebuilds it only on an APIC
+ * change, so until one happens an IPI does not find vCPU 1.
+ */
+GUEST_CODE_BLOB(g_init_running, ".code64",
+	"mov $0xfee00000, %ebx\n"
+	"movl $0x1ff, 0xf0(%rbx)\n"
+	"1: cmpq $1, " C(4) "\n jne 1b\n"
+	"movl $0x01000000, 0x310(%rbx)\n movl $0x4500, 0x300(%rbx)\n"
+	"movl $0x01000000, 0x310(%rbx)\n movl $0x4620, 0x300(%rbx)\n"
+	"out %al, $0x80\n");
+
+#define MSR_STAR	0xc0000081
+
+TEST(init_resets_running_ap)
+{
+	struct kvm_mp_state mp;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	struct runner ap;
+	struct lapic_vm v;
+	pthread_t th;
+
+	lapic_vm_create(_metadata, &v, 2, g_init_running_start,
+			BLOB_LEN(g_init_running));
+	start_ap(_metadata, &v, g_spin_ap_start, BLOB_LEN(g_spin_ap));
+	guest_load(&v.g, 0x20000, g_init_ap_start, BLOB_LEN(g_init_ap));
+	ASSERT_TRUE(vcpu_wrmsr(v.fd1, MSR_STAR, 0x0023001000000000ULL));
+	ap.fd = v.fd1;
+	ASSERT_EQ(0, pthread_create(&th, NULL, run_thread, &ap));
+	run_to_port(_metadata, v.g.vcpu_fd, v.g.run, 0x80);
+	pthread_join(th, NULL);
+	ASSERT_EQ(0, ap.result);
+	ASSERT_EQ(KVM_EXIT_IO, v.run1->exit_reason);
+	EXPECT_EQ(0x91, v.run1->io.port);
+	ASSERT_EQ(0, ioctl(v.fd1, KVM_GET_SREGS, &sregs));
+	EXPECT_EQ(0x2000, sregs.cs.selector);
+	EXPECT_EQ(0x20000, sregs.cs.base);
+	EXPECT_EQ(0, sregs.cr0 & 0x80000001);
+	EXPECT_EQ(0, sregs.cr4);
+	EXPECT_EQ(0, sregs.efer);
+	EXPECT_EQ(0, sregs.cr3);
+	EXPECT_EQ(0xffff, sregs.ds.limit);
+	EXPECT_EQ(0, sregs.ds.base);
+	EXPECT_EQ(0xfee00800, sregs.apic_base);
+	ASSERT_EQ(0, ioctl(v.fd1, KVM_GET_REGS, &regs));
+	EXPECT_EQ(0x600, regs.rdx);
+	EXPECT_EQ(2, regs.rflags);
+	EXPECT_EQ(0x0023001000000000ULL, vcpu_rdmsr(v.fd1, MSR_STAR));
 	ASSERT_EQ(0, ioctl(v.fd1, KVM_GET_MP_STATE, &mp));
 	EXPECT_EQ(KVM_MP_STATE_RUNNABLE, mp.mp_state);
 	lapic_vm_destroy(&v);
