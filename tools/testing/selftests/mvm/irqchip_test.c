@@ -356,7 +356,7 @@ TEST(irq_line_status_results)
  * 16) until userspace stops it.  The handlers count (R8) and EOI as R12
  * says: 0 master PIC, 1 slave and master PIC, 2 LAPIC, 3 none.  With
  * R13 set (level tests), the second interrupt exits on port 0x84 before
- * its EOI.  R14, R15: set-up parameters.
+ * its EOI.  RSI, R14, R15: set-up parameters.
  */
 GUEST_CODE_BLOB(g_irq, ".code64",
 	"call *%rdi\n"
@@ -396,18 +396,23 @@ GUEST_CODE_BLOB(g_irq, ".code64",
 	"5: mov $0xfee000b0, %rax\n movl $0, (%rax)\n"
 	"6: iretq\n"
 
-	/* Set-up: both PICs initialised, IMRs from R14 (master), R15. */
+	/*
+	 * Set-up: both PICs initialised, IMRs from R14 (master), R15; SI
+	 * bits 7:0 are OR-ed into the master's ICW4, bits 15:8 go to its
+	 * ELCR.
+	 */
 	"setup_pic:\n"
 	"mov $0x11, %al\n out %al, $0x20\n"	/* ICW1: edge, cascade, IC4 */
 	"mov $0x20, %al\n out %al, $0x21\n"	/* ICW2: vectors 0x20-0x27 */
 	"mov $0x04, %al\n out %al, $0x21\n"	/* ICW3: slave on IR2 */
-	"mov $0x01, %al\n out %al, $0x21\n"	/* ICW4: 8086 mode */
+	"mov %esi, %eax\n or $0x01, %al\n out %al, $0x21\n" /* ICW4: 8086, SI */
 	"mov $0x11, %al\n out %al, $0xa0\n"
 	"mov $0x28, %al\n out %al, $0xa1\n"
 	"mov $0x02, %al\n out %al, $0xa1\n"
 	"mov $0x01, %al\n out %al, $0xa1\n"
 	"mov %r14d, %eax\n out %al, $0x21\n"	/* OCW1 */
 	"mov %r15d, %eax\n out %al, $0xa1\n"
+	"mov %esi, %eax\n shr $8, %eax\n mov $0x4d0, %dx\n out %al, (%dx)\n"
 	"ret\n"
 
 	/* Set-up: the LAPIC software-enabled (SVR), PICs masked. */
@@ -444,7 +449,7 @@ extern const uint8_t irq_h23[], irq_h2a[], irq_h45[], irq_h4a[], irq_h51[],
 
 struct irq_regs {
 	const uint8_t *setup;
-	uint32_t eoi_mode, level_mode, p14, p15;
+	uint32_t eoi_mode, level_mode, p14, p15, psi;
 };
 
 static void guest_irq_start(struct __test_metadata *_metadata,
@@ -474,6 +479,7 @@ static void guest_irq_start(struct __test_metadata *_metadata,
 	regs.r13 = ir->level_mode;
 	regs.r14 = ir->p14;
 	regs.r15 = ir->p15;
+	regs.rsi = ir->psi;
 	ASSERT_EQ(0, ioctl(g->vcpu_fd, KVM_SET_REGS, &regs));
 }
 
@@ -542,6 +548,60 @@ TEST(pic_edge_interrupts)
 	run_io(_metadata, &g, 0x83);
 	EXPECT_EQ(0x2002a, PIO_U32(&g));
 	EXPECT_EQ(0x0404, guest_reg(&g, 10));	/* slave IR2, master IR2 */
+	vm_destroy(&g);
+}
+
+/* ICW4's AEOI: the INTA retires the interrupt, ISR stays clear. */
+TEST(pic_auto_eoi)
+{
+	struct irq_regs ir = { .setup = setup_pic, .eoi_mode = 0,
+			       .p14 = 0xf7, .p15 = 0xff, .psi = 0x02 };
+	struct kvm_irqchip c;
+	struct mvm_guest g;
+
+	vm_create(&g, true);
+	guest_irq_start(_metadata, &g, &ir);
+	run_io(_metadata, &g, 0x80);
+	get_chip(_metadata, &g, KVM_IRQCHIP_PIC_MASTER, &c);
+	EXPECT_EQ(1, c.chip.pic.auto_eoi);
+	EXPECT_EQ(1, c.chip.pic.init4);
+
+	EXPECT_EQ(1, irq_line_status(&g, 3, 1));
+	EXPECT_EQ(2, irq_line_status(&g, 3, 0));
+	run_io(_metadata, &g, 0x83);
+	EXPECT_EQ(0x10023, PIO_U32(&g));
+	EXPECT_EQ(0, guest_reg(&g, 10));	/* nothing in service */
+	vm_destroy(&g);
+}
+
+/*
+ * ELCR (port 0x4d0) makes IR3 level-sensed: while the line stays high
+ * the request survives the EOI and interrupts again; lowered, it stops.
+ */
+TEST(pic_level_interrupt_refires)
+{
+	struct irq_regs ir = { .setup = setup_pic, .eoi_mode = 0,
+			       .level_mode = 1, .p14 = 0xf7, .p15 = 0xff,
+			       .psi = 0x08 << 8 };
+	struct kvm_irqchip c;
+	struct mvm_guest g;
+
+	vm_create(&g, true);
+	guest_irq_start(_metadata, &g, &ir);
+	run_io(_metadata, &g, 0x80);
+	get_chip(_metadata, &g, KVM_IRQCHIP_PIC_MASTER, &c);
+	EXPECT_EQ(0x08, c.chip.pic.elcr);
+
+	EXPECT_EQ(1, irq_line_status(&g, 3, 1));
+	run_io(_metadata, &g, 0x84);
+	EXPECT_EQ(0x23, PIO_U32(&g));
+	EXPECT_EQ(2, guest_reg(&g, 8));
+	EXPECT_EQ(2, irq_line_status(&g, 3, 0));
+	run_io(_metadata, &g, 0x83);
+	EXPECT_EQ(0x20023, PIO_U32(&g));
+	get_chip(_metadata, &g, KVM_IRQCHIP_PIC_MASTER, &c);
+	EXPECT_EQ(0, c.chip.pic.irr & 0x08);
+	EXPECT_EQ(0, c.chip.pic.isr);
 	vm_destroy(&g);
 }
 
