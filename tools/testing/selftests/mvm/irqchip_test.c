@@ -9,6 +9,7 @@
  * KVM_EXIT_IOAPIC_EOI and ExtINT KVM_INTERRUPT.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -372,6 +373,77 @@ TEST(irq_line_status_results)
 	EXPECT_EQ(-1, irq_line_status(&g, 24, 1));
 	EXPECT_EQ(-1, irq_line_status(&g, 1000, 1));
 	vm_destroy(&g);
+}
+
+struct line_toggler {
+	int vm_fd;
+	volatile bool stop;
+	unsigned long raised;
+};
+
+static void *toggle_lines(void *arg)
+{
+	struct line_toggler *t = arg;
+	struct kvm_irq_level l;
+	uint32_t gsi = 0;
+
+	while (!t->stop) {
+		l.irq = gsi++ % 26;
+		l.level = 1;
+		ioctl(t->vm_fd, KVM_IRQ_LINE_STATUS, &l);
+		l.level = 0;
+		ioctl(t->vm_fd, KVM_IRQ_LINE, &l);
+		t->raised++;
+	}
+	return NULL;
+}
+
+/*
+ * Lines raised and lowered from two threads while the routing table and
+ * the IOAPIC and PIC states are replaced over and over, and the VM fd
+ * closed under the last of them: nothing may crash or warn (the rig
+ * checks the kernel log).
+ */
+TEST(routing_and_state_replaced_under_raised_lines)
+{
+	struct line_toggler t[2];
+	struct kvm_irqchip c;
+	pthread_t th[2];
+	struct routing8 r;
+	struct mvm_guest g;
+	int i;
+
+	vm_create(&g, true);
+	/* Unmasked IOAPIC entries: delivery is attempted (no LAPIC). */
+	get_chip(_metadata, &g, KVM_IRQCHIP_IOAPIC, &c);
+	for (i = 0; i < KVM_IOAPIC_NUM_PINS; i++)
+		c.chip.ioapic.redirtbl[i].bits = 0x40 + i +
+						 (i & 1 ? REDIR_LEVEL : 0);
+	set_chip(_metadata, &g, &c);
+
+	for (i = 0; i < 2; i++) {
+		t[i].vm_fd = g.vm_fd;
+		t[i].stop = false;
+		t[i].raised = 0;
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, toggle_lines, &t[i]));
+	}
+	for (i = 0; i < 200; i++) {
+		route_chip(&r.e[0], i % 24, KVM_IRQCHIP_IOAPIC, (i + 1) % 24);
+		route_chip(&r.e[1], i % 24, KVM_IRQCHIP_PIC_MASTER, i % 8);
+		route_msi(&r.e[2], 24, 0xfee00000, 0x50);
+		route_chip(&r.e[3], 25, KVM_IRQCHIP_PIC_SLAVE, i % 8);
+		ASSERT_EQ(0, set_routing(&g, &r, i % 5));
+		get_chip(_metadata, &g, i & 1 ? KVM_IRQCHIP_IOAPIC :
+					   KVM_IRQCHIP_PIC_SLAVE, &c);
+		set_chip(_metadata, &g, &c);
+	}
+	t[0].stop = true;
+	pthread_join(th[0], NULL);
+	EXPECT_LT(0, t[0].raised);
+	/* The other thread still raises lines as the VM goes. */
+	vm_destroy(&g);
+	t[1].stop = true;
+	pthread_join(th[1], NULL);
 }
 
 /* ------------------------------------------------------------------ */
