@@ -90,6 +90,7 @@ static void mvm_destroy_vm(struct mvm *mvm)
 {
 	int i;
 
+	mvm_arch_sync_events(mvm);
 	for (i = 0; i < atomic_read(&mvm->online_vcpus); i++) {
 		struct mvm_vcpu *vcpu = mvm->vcpus[i];
 
