@@ -261,6 +261,11 @@ void mvm_arch_hardware_disable_all(void);
 struct mvm *mvm_arch_alloc_vm(void);
 void mvm_arch_free_vm(struct mvm *mvm);
 int mvm_arch_vm_init(struct mvm *mvm);
+/*
+ * At VM destruction, before any vCPU is freed: stop what raises
+ * interrupts on its own (the PIT's timer), as KVM's kvm_arch_sync_events.
+ */
+void mvm_arch_sync_events(struct mvm *mvm);
 void mvm_arch_vm_destroy(struct mvm *mvm);
 long mvm_arch_vm_ioctl(struct mvm *mvm, unsigned int ioctl,
 		       unsigned long arg);

@@ -90,8 +90,12 @@ static void mvm_destroy_vm(struct mvm *mvm)
 {
 	int i;
 
-	/* First: an irqfd's signal may still inject into the vCPUs' LAPICs. */
+	/*
+	 * First, nothing may inject into the vCPUs' LAPICs any more: an
+	 * irqfd's signal, the PIT's timer.
+	 */
 	mvm_eventfd_release(mvm);
+	mvm_arch_sync_events(mvm);
 	for (i = 0; i < atomic_read(&mvm->online_vcpus); i++) {
 		struct mvm_vcpu *vcpu = mvm->vcpus[i];
 

@@ -662,7 +662,10 @@ out_unlock:
 	return r;
 }
 
-/* VM destruction: nothing runs in the guest any more. */
+/*
+ * VM destruction, before the vCPUs are freed (mvm_arch_sync_events()):
+ * the worker's mvm_set_irq() reaches them.  Again later: a no-op.
+ */
 void mvm_pit_destroy(struct mvm *mvm)
 {
 	struct mvm_pit *pit = mvm->arch.vpit;

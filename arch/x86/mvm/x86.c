@@ -270,6 +270,15 @@ int mvm_arch_vm_init(struct mvm *mvm)
 	return mvm_mmu_init(mvm);
 }
 
+/*
+ * The PIT's timer and worker raise GSI 0, and the PIC and IOAPIC then
+ * look at the vCPUs: they must stop before the vCPUs go.
+ */
+void mvm_arch_sync_events(struct mvm *mvm)
+{
+	mvm_pit_destroy(mvm);
+}
+
 void mvm_arch_vm_destroy(struct mvm *mvm)
 {
 	mvm_pit_destroy(mvm);

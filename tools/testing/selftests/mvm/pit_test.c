@@ -788,6 +788,67 @@ static bool have_irqchip(void)
 			SKIP(return, "no in-kernel irqchip");		\
 	} while (0)
 
+/* The IDT at 0 with gates for the PIC's and the IOAPIC's vectors. */
+static void irq_vm_create(struct __test_metadata *_metadata,
+			  struct pit_vm *vm)
+{
+	ASSERT_CREATED(vm, 0, true);
+	ASSERT_LT(0, vm->tsc_khz);
+	vm->idt_limit = 128 * 16 - 1;
+	guest_set_idt_gate(&vm->g, PIC_VECTOR, HANDLER(pic_irq));
+	guest_set_idt_gate(&vm->g, IOAPIC_VECTOR, HANDLER(apic_irq));
+}
+
+/*
+ * The 8259A pair initialized (ICW1-ICW4), IRQ0 at PIC_VECTOR the only
+ * one unmasked.  The local APIC is left as at RESET: LINT0 in ExtINT
+ * mode on the BSP (KVM's LINT0 quirk) carries the PIC's output.
+ */
+static void pic_setup(struct pit_vm *vm)
+{
+	outb(vm, 0x20, 0x11);
+	outb(vm, 0x21, PIC_VECTOR);
+	outb(vm, 0x21, 0x04);
+	outb(vm, 0x21, 0x01);
+	outb(vm, 0x21, 0xfe);
+	outb(vm, 0xa0, 0x11);
+	outb(vm, 0xa1, PIC_VECTOR + 8);
+	outb(vm, 0xa1, 0x02);
+	outb(vm, 0xa1, 0x01);
+	outb(vm, 0xa1, 0xff);
+}
+
+/*
+ * Both PICs masked; the local APIC enabled (SVR), LINT0 masked; IOAPIC
+ * pin 0 (GSI 0 in the default routing) unmasked, edge, fixed, to APIC 0
+ * at IOAPIC_VECTOR.
+ */
+static void ioapic_setup(struct pit_vm *vm)
+{
+	outb(vm, 0x21, 0xff);
+	outb(vm, 0xa1, 0xff);
+	op(vm, OP_MMIO32, 0, 0x1ff, APIC_BASE + 0xf0);
+	op(vm, OP_MMIO32, 0, 0x10000, APIC_BASE + 0x350);
+	op(vm, OP_MMIO32, 0, 0x11, IOAPIC_BASE);
+	op(vm, OP_MMIO32, 0, 0, IOAPIC_BASE + 0x10);
+	op(vm, OP_MMIO32, 0, 0x10, IOAPIC_BASE);
+	op(vm, OP_MMIO32, 0, IOAPIC_VECTOR, IOAPIC_BASE + 0x10);
+}
+
+static void set_reinject(struct __test_metadata *_metadata,
+			 struct pit_vm *vm, bool on)
+{
+	struct kvm_reinject_control rc = { .pit_reinject = on };
+
+	ASSERT_EQ(0, ioctl(vm->g.vm_fd, KVM_REINJECT_CONTROL, &rc));
+}
+
+/* Interrupts on until @n arrived or @ms passed: the count as a result. */
+static void sti_wait(struct pit_vm *vm, uint32_t n, uint64_t ms)
+{
+	op(vm, OP_STI_WAIT, 0, n, ms_cycles(vm, ms));
+}
+
 /*
  * Without a vCPU: counter 0 in mode 2 (set through KVM_SET_PIT2) raises
  * IRQ0 on the in-kernel PIC, whose IRR keeps the edge.  In HPET legacy
@@ -856,6 +917,170 @@ TEST(irq0_reaches_pic_without_vcpu)
 	usleep(20 * 1000);
 	close(vm_fd);
 	close(sys_fd);
+}
+
+/*
+ * Counter 0 in mode 2 every 10 ms: ten interrupts, through the PIC or the
+ * IOAPIC, whether or not ticks are reinjected.
+ */
+static void periodic_irqs(struct __test_metadata *_metadata, bool ioapic,
+			  bool reinject)
+{
+	struct pit_vm vm;
+
+	SKIP_UNLESS_IRQCHIP();
+	irq_vm_create(_metadata, &vm);
+	set_reinject(_metadata, &vm, reinject);
+	if (ioapic)
+		ioapic_setup(&vm);
+	else
+		pic_setup(&vm);
+	program(&vm, 0, 2, false, PERIOD_10MS);
+	sti_wait(&vm, 10, 10000);
+	run_ops(_metadata, &vm);
+	/*
+	 * Reinjected ticks come back to back; and a guest descheduled for a
+	 * period in its handler has the next tick pending at its iretq: the
+	 * count may pass ten before the loop sees it.
+	 */
+	EXPECT_LE(10, vm.results[0]);
+	guest_destroy(&vm.g);
+}
+
+TEST(irq0_periodic_pic)
+{
+	periodic_irqs(_metadata, false, true);
+}
+
+TEST(irq0_periodic_pic_no_reinject)
+{
+	periodic_irqs(_metadata, false, false);
+}
+
+TEST(irq0_periodic_ioapic)
+{
+	periodic_irqs(_metadata, true, true);
+}
+
+TEST(irq0_periodic_ioapic_no_reinject)
+{
+	periodic_irqs(_metadata, true, false);
+}
+
+/*
+ * A VM closed while counter 0 ticks every 2 ms without reinjection, so
+ * that ticks keep reaching the PIC as the VM goes: the PIT must stop
+ * before the vCPUs do.  Three times.  (Not KVM's 200 us minimum period:
+ * under Bochs each tick costs the nested host more than that.)
+ */
+TEST(irq0_close_while_ticking)
+{
+	struct kvm_reinject_control rc = { .pit_reinject = 0 };
+	struct pit_vm vm;
+	int i;
+
+	SKIP_UNLESS_IRQCHIP();
+	for (i = 0; i < 3; i++) {
+		irq_vm_create(_metadata, &vm);
+		ASSERT_EQ(0, ioctl(vm.g.vm_fd, KVM_REINJECT_CONTROL, &rc));
+		pic_setup(&vm);
+		program(&vm, 0, 2, false, 2386);
+		sti_wait(&vm, 10, 10000);
+		run_ops(_metadata, &vm);
+		EXPECT_LE(10, vm.results[0]);
+		guest_destroy(&vm.g);
+	}
+}
+
+/* Mode 0 interrupts once, at terminal count. */
+TEST(irq0_one_shot)
+{
+	struct pit_vm vm;
+
+	SKIP_UNLESS_IRQCHIP();
+	irq_vm_create(_metadata, &vm);
+	pic_setup(&vm);
+	program(&vm, 0, 0, false, PERIOD_10MS);
+	sti_wait(&vm, 1, 10000);
+	sti_wait(&vm, 2, 100);
+	run_ops(_metadata, &vm);
+	EXPECT_EQ(1, vm.results[0]);
+	EXPECT_EQ(1, vm.results[1]);
+	guest_destroy(&vm.g);
+}
+
+/*
+ * KVM_PIT_FLAGS_HPET_LEGACY: the HPET drives IRQ0, counter 0 does not
+ * (however the guest programs it); leaving the mode restarts it.
+ */
+TEST(irq0_hpet_legacy)
+{
+	struct kvm_pit_state2 ps;
+	struct pit_vm vm;
+
+	SKIP_UNLESS_IRQCHIP();
+	irq_vm_create(_metadata, &vm);
+	pic_setup(&vm);
+	run_ops(_metadata, &vm);
+	get_pit2(_metadata, &vm, &ps);
+	ps.flags = KVM_PIT_FLAGS_HPET_LEGACY;
+	ASSERT_EQ(0, ioctl(vm.g.vm_fd, KVM_SET_PIT2, &ps));
+
+	program(&vm, 0, 2, false, PERIOD_10MS);
+	sti_wait(&vm, 1, 100);
+	run_ops(_metadata, &vm);
+	EXPECT_EQ(0, vm.results[0]);
+
+	get_pit2(_metadata, &vm, &ps);
+	EXPECT_EQ(2, ps.channels[0].mode);
+	ps.flags = 0;
+	ASSERT_EQ(0, ioctl(vm.g.vm_fd, KVM_SET_PIT2, &ps));
+	sti_wait(&vm, 3, 10000);
+	run_ops(_metadata, &vm);
+	EXPECT_LE(3, vm.results[0]);
+	guest_destroy(&vm.g);
+}
+
+/*
+ * Reinjection: ticks that fire while the guest has interrupts off are
+ * delivered later, one per acknowledgement, so the guest's count of
+ * interrupts keeps up with the periods that passed.  Without it they
+ * merge into one.  200 ms with IF = 0 (20 periods), then interrupts on
+ * until 25 arrived: the periods elapsed by then, against the count.
+ */
+static void catch_up(struct __test_metadata *_metadata, bool reinject,
+		     double *periods)
+{
+	struct pit_vm vm;
+
+	irq_vm_create(_metadata, &vm);
+	set_reinject(_metadata, &vm, reinject);
+	pic_setup(&vm);
+	program(&vm, 0, 2, false, PERIOD_10MS);
+	op(&vm, OP_RDTSC, 0, 0, 0);
+	spin_ms(&vm, 200);
+	sti_wait(&vm, 25, 10000);
+	op(&vm, OP_RDTSC, 0, 0, 0);
+	run_ops(_metadata, &vm);
+	EXPECT_LE(25, vm.results[1]);
+	*periods = (double)(vm.results[2] - vm.results[0]) / vm.tsc_khz / 10;
+	TH_LOG("reinject %d: 25 interrupts after %.1f periods", reinject,
+	       *periods);
+	guest_destroy(&vm.g);
+}
+
+TEST(irq0_reinject_catches_up)
+{
+	double with, without;
+
+	SKIP_UNLESS_IRQCHIP();
+	catch_up(_metadata, true, &with);
+	catch_up(_metadata, false, &without);
+	/*
+	 * About 25 with (the missed ticks come at once), at least 44
+	 * without (one for the 20 missed, then one a period).
+	 */
+	EXPECT_LT(with + 10, without);
 }
 
 TEST_HARNESS_MAIN
