@@ -697,6 +697,44 @@ TEST(irqfd_msi_delivery)
 }
 
 /*
+ * One eventfd as the ioeventfd of a doorbell and the irqfd of an MSI:
+ * the guest's OUT rings the bell and the interrupt comes back to it,
+ * without an exit to userspace.
+ */
+GUEST_CODE_BLOB(g_doorbell, ".code64",
+	"xor %r8d, %r8d\n"
+	"mov $0xfee00000, %edi\n"
+	"movl $0x1ff, 0xf0(%rdi)\n"
+	"sti\n"
+	"out %al, $0xe0\n"
+	SPIN_REPORT
+	"bell_irq: inc %r8d\n movl $0, 0xb0(%rdi)\n"
+	"mov %r8d, %eax\n out %eax, $0x81\n iretq\n");
+extern const uint8_t bell_irq[];
+
+TEST(ioeventfd_rings_irqfd)
+{
+	uint32_t gsi = 5, vec = 0x40;
+	int efd = new_efd();
+	struct mvm_guest g;
+
+	ASSERT_EQ(0, irq_guest_create(&g, SPLIT_IRQCHIP, true));
+	code_guest(&g, g_doorbell_start, BLOB_LEN(g_doorbell));
+	write_gate(&g, 0x40, HANDLER(g_doorbell, bell_irq));
+	ASSERT_EQ(0, set_msi_routes(&g, 1, &gsi, &vec));
+	ASSERT_EQ(0, irqfd(&g, efd, gsi, 0, 0));
+	ASSERT_EQ(0, ioeventfd(&g, efd, 0xe0, 1, KVM_IOEVENTFD_FLAG_PIO, 0));
+
+	run_until_out(_metadata, &g, 0x81, 0);
+	EXPECT_EQ(1, PIO_U32(&g));
+	run_expect_out(_metadata, &g, 0x83, 4);
+	EXPECT_EQ(1, PIO_U32(&g));
+	EXPECT_EQ(0, efd_take(efd));
+	guest_destroy(&g);
+	close(efd);
+}
+
+/*
  * The full irqchip: PIC masked, IOAPIC pin 10 level-triggered to vector
  * 0x41 for APIC 0.  The handler reports before its EOI (port 0x81) and
  * after it (0x82); between interrupts the guest reports on 0x83.
