@@ -10,14 +10,15 @@
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
 #include "x86.h"
+#include "irq.h"
 
 #define MVM_MAX_CPUID_ENTRIES	256
 
 /*
  * What a guest may see: features mvm virtualizes correctly, by register.
- * Anything needing support mvm lacks (VMX/SVM in the guest, x2APIC and
- * TSC deadline without an in-kernel APIC, MONITOR/MWAIT, PMU, XSAVES,
- * speculation-control MSRs) is left out.  MCE/MCA: the banks are mce.c's.  Some features are
+ * Anything needing support mvm lacks (VMX/SVM in the guest, MONITOR/MWAIT,
+ * PMU, XSAVES, speculation-control MSRs) is left out.  MCE/MCA: the banks
+ * are mce.c's.  Some features are
  * mvm's own rather than the host's: the MTRRs and IA32_TSC_ADJUST are
  * emulated (mtrr.c, tsc.c), IA32_ARCH_CAPABILITIES reports what mvm
  * knows of the host's vulnerabilities (msr.c).
@@ -126,6 +127,12 @@ static int mvm_fill_supported_cpuid(struct mvm_cpuid_array *a)
 			if (!mvm_supported_xcr0)
 				e->ecx &= ~BIT(26);
 			e->ecx |= BIT(31);	/* running on a hypervisor */
+			/*
+			 * x2APIC is emulated whatever the host has, as KVM
+			 * (lapic.c); TSC deadline is not listed here but told
+			 * by KVM_CAP_TSC_DEADLINE_TIMER, as KVM does.
+			 */
+			e->ecx |= BIT(21);
 			e->edx &= mvm_cpuid_1_edx;
 			/* Initial APIC id and logical count are the VMM's. */
 			e->ebx &= 0xffff;
@@ -318,6 +325,7 @@ long mvm_vcpu_set_cpuid2(struct mvm_vcpu *vcpu,
 	kvfree(vcpu->arch.cpuid_entries);
 	vcpu->arch.cpuid_entries = entries;
 	vcpu->arch.cpuid_nent = cpuid.nent;
+	mvm_lapic_after_set_cpuid(vcpu);
 	return 0;
 }
 

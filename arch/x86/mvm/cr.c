@@ -8,6 +8,7 @@
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
 #include "x86.h"
+#include "irq.h"
 
 int mvm_emulate_xsetbv(struct mvm_vcpu *vcpu)
 {
@@ -169,6 +170,12 @@ int mvm_emulate_set_cr8(struct mvm_vcpu *vcpu, unsigned long val)
 
 	if (val & ~0xfUL) {
 		mvm_inject_gp(vcpu, 0);
+		return 1;
+	}
+	/* With the APIC in the kernel CR8 is TPR[7:4] (SDM 10.8.6.1). */
+	if (mvm_lapic_in_kernel(vcpu)) {
+		mvm_lapic_set_cr8(vcpu, val);
+		mvm_x86_ops->skip_instruction(vcpu);
 		return 1;
 	}
 	vcpu->arch.cr8 = val;

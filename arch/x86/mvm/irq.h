@@ -108,6 +108,8 @@ void mvm_lapic_set_base(struct mvm_vcpu *vcpu, u64 value);
 /* CR8 <-> TPR[7:4] (SDM 10.8.6.1). */
 void mvm_lapic_set_cr8(struct mvm_vcpu *vcpu, unsigned long cr8);
 unsigned long mvm_lapic_get_cr8(struct mvm_vcpu *vcpu);
+/* KVM_SET_CPUID2: the version register and timer modes follow CPUID. */
+void mvm_lapic_after_set_cpuid(struct mvm_vcpu *vcpu);
 
 /*
  * For events.c.  has_interrupt: the highest-priority vector in IRR above

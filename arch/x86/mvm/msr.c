@@ -6,11 +6,13 @@
  */
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <asm/apicdef.h>
 #include <asm/msr-index.h>
 #include <asm/cpufeature.h>
 #include <asm/svm.h>
 #include <asm/kvm_para.h>
 #include "x86.h"
+#include "irq.h"
 
 #define MVM_MAX_IO_MSRS		256
 
@@ -26,7 +28,7 @@ static const u32 mvm_msrs_to_save[] = {
 	MSR_IA32_APICBASE, MSR_IA32_TSC_ADJUST, MSR_IA32_ARCH_CAPABILITIES,
 	MSR_IA32_UCODE_REV, MSR_IA32_MCG_STATUS, MSR_IA32_MCG_CTL,
 	MSR_KVM_WALL_CLOCK, MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK_NEW,
-	MSR_KVM_SYSTEM_TIME_NEW,
+	MSR_KVM_SYSTEM_TIME_NEW, MSR_IA32_TSC_DEADLINE,
 };
 
 /*
@@ -155,13 +157,42 @@ static int mvm_set_efer(struct mvm_vcpu *vcpu, u64 efer, bool host)
 	return 0;
 }
 
-bool mvm_valid_apic_base(u64 data)
+/*
+ * Reserved bits: above MAXPHYADDR, 7:0 and 9, and x2APIC enable unless
+ * the guest's CPUID offers x2APIC (KVM's kvm_set_apic_base()); x2APIC
+ * mode without the global enable is invalid (SDM 10.12.5).
+ */
+bool mvm_valid_apic_base(struct mvm_vcpu *vcpu, u64 data)
 {
-	u64 reserved = GENMASK_ULL(63, boot_cpu_data.x86_phys_bits) | 0x2ff |
-		       X2APIC_ENABLE;
+	u64 reserved = GENMASK_ULL(63, boot_cpu_data.x86_phys_bits) | 0x2ff;
 
-	/* x2APIC mode without xAPIC enable is invalid (SDM 10.12.5). */
-	return !(data & reserved);
+	if (!mvm_guest_cpuid_has(vcpu, 1, 2, 21))
+		reserved |= X2APIC_ENABLE;
+	if (data & reserved)
+		return false;
+	return !((data & X2APIC_ENABLE) && !(data & MSR_IA32_APICBASE_ENABLE));
+}
+
+/*
+ * The guest may not go from x2APIC to xAPIC mode, nor from disabled to
+ * x2APIC, in one write (SDM 10.12.5 figure 10-27); the host may.
+ */
+int mvm_set_apic_base(struct mvm_vcpu *vcpu, u64 data, bool host)
+{
+	u64 old = vcpu->arch.apic_base;
+	u64 modes = MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE;
+
+	if (!mvm_valid_apic_base(vcpu, data))
+		return 1;
+	if (!host) {
+		if ((old & modes) == modes &&
+		    (data & modes) == MSR_IA32_APICBASE_ENABLE)
+			return 1;
+		if (!(old & modes) && (data & modes) == modes)
+			return 1;
+	}
+	mvm_lapic_set_base(vcpu, data);
+	return 0;
 }
 
 /*
@@ -200,6 +231,8 @@ static int mvm_get_msr(struct mvm_vcpu *vcpu, u32 index, u64 *data,
 
 	if (!mvm_x86_ops->get_msr(vcpu, index, data))
 		return 0;
+	if (mvm_is_lapic_msr(vcpu, index))
+		return mvm_lapic_get_msr(vcpu, index, data);
 	if (mvm_is_mtrr_msr(index))
 		return mvm_get_mtrr(vcpu, index, data);
 	if (mvm_is_mce_msr(index))
@@ -311,6 +344,8 @@ static int mvm_set_msr(struct mvm_vcpu *vcpu, u32 index, u64 data, bool host)
 		break;
 	}
 
+	if (mvm_is_lapic_msr(vcpu, index))
+		return mvm_lapic_set_msr(vcpu, index, data, host);
 	if (mvm_is_mtrr_msr(index))
 		return mvm_set_mtrr(vcpu, index, data);
 	if (mvm_is_mce_msr(index))
@@ -331,10 +366,7 @@ static int mvm_set_msr(struct mvm_vcpu *vcpu, u32 index, u64 data, bool host)
 		mvm_set_tsc_adjust(vcpu, data, host);
 		return 0;
 	case MSR_IA32_APICBASE:
-		if (!mvm_valid_apic_base(data))
-			return 1;
-		vcpu->arch.apic_base = data;
-		return 0;
+		return mvm_set_apic_base(vcpu, data, host);
 	case MSR_IA32_MISC_ENABLE:
 		if (!host) {
 			u64 old = vcpu->arch.misc_enable;

@@ -141,6 +141,7 @@ int mvm_arch_check_extension(struct mvm *mvm, long ext)
 	case KVM_CAP_IRQCHIP:
 	case KVM_CAP_IRQ_INJECT_STATUS:
 	case KVM_CAP_SIGNAL_MSI:
+	case KVM_CAP_TSC_DEADLINE_TIMER:
 		return 1;
 	case KVM_CAP_X2APIC_API:
 		return KVM_X2APIC_API_USE_32BIT_IDS |
@@ -447,42 +448,110 @@ void mvm_set_reset_registers(struct mvm_vcpu *vcpu)
 	ops->set_tsc_offset(vcpu, vcpu->arch.tsc_offset);
 }
 
-/* Architectural RESET, as KVM's kvm_vcpu_reset() leaves it (no APIC). */
-static void mvm_vcpu_reset(struct mvm_vcpu *vcpu)
+/*
+ * INIT (SDM vol. 3A 9.1, table 9-1; KVM's kvm_vcpu_reset(init_event)):
+ * the registers of RESET, except that CR0.CD/NW, the MSRs (PAT, SYSCALL
+ * and SYSENTER ones, EFER aside), XCR0, the FPU/SSE state and the TSC are
+ * kept.  Written through the ops rather than the vendor's vcpu_reset,
+ * which rebuilds the whole VMCS/VMCB, MSRs included.
+ */
+static void mvm_vcpu_init_registers(struct mvm_vcpu *vcpu)
+{
+	const struct mvm_x86_ops *ops = mvm_x86_ops;
+	struct kvm_cpuid_entry2 *leaf1 = mvm_find_cpuid_entry(vcpu, 1, 0);
+	struct desc_ptr dt = { .size = 0xffff, .address = 0 };
+	unsigned long cr0 = ops->get_cr(vcpu, 0);
+	struct kvm_segment seg = {
+		.limit = 0xffff, .type = 3, .present = 1, .s = 1,
+	};
+	static const int data_segs[] = {
+		VCPU_SREG_ES, VCPU_SREG_SS, VCPU_SREG_DS, VCPU_SREG_FS,
+		VCPU_SREG_GS,
+	};
+	int i;
+
+	ops->set_efer(vcpu, 0);
+	ops->set_cr(vcpu, 0, X86_CR0_ET | (cr0 & (X86_CR0_CD | X86_CR0_NW)));
+	ops->set_cr(vcpu, 2, 0);
+	ops->set_cr(vcpu, 3, 0);
+	mvm_write_cr4(vcpu, 0);
+
+	for (i = 0; i < ARRAY_SIZE(data_segs); i++)
+		ops->set_segment(vcpu, &seg, data_segs[i]);
+	seg.type = 0xb;
+	seg.selector = 0xf000;
+	seg.base = 0xffff0000;
+	ops->set_segment(vcpu, &seg, VCPU_SREG_CS);
+	/* LDTR and TR as at RESET; TR keeps the type its vendor reports. */
+	memset(&seg, 0, sizeof(seg));
+	seg.limit = 0xffff;
+	seg.present = 1;
+	seg.type = 2;
+	ops->set_segment(vcpu, &seg, VCPU_SREG_LDTR);
+	ops->get_segment(vcpu, &seg, VCPU_SREG_TR);
+	seg.selector = 0;
+	seg.base = 0;
+	seg.limit = 0xffff;
+	ops->set_segment(vcpu, &seg, VCPU_SREG_TR);
+	ops->set_gdt(vcpu, &dt);
+	ops->set_idt(vcpu, &dt);
+	ops->set_rflags(vcpu, X86_EFLAGS_FIXED);
+	ops->set_dr7(vcpu, MVM_DR7_FIXED_1);
+	ops->set_interrupt_shadow(vcpu, 0);
+	ops->set_nmi_mask(vcpu, false);
+	ops->flush_tlb(vcpu);
+
+	memset(vcpu->arch.regs, 0, sizeof(vcpu->arch.regs));
+	vcpu->arch.regs[MVM_REG_RDX] = leaf1 ? leaf1->eax : 0x600;
+	vcpu->arch.regs[MVM_REG_RIP] = 0xfff0;
+	vcpu->arch.regs_avail = ~0UL;
+	vcpu->arch.regs_dirty = ~0UL;
+}
+
+/* Architectural RESET, as KVM's kvm_vcpu_reset() leaves it; or INIT. */
+void mvm_vcpu_reset(struct mvm_vcpu *vcpu, bool init_event)
 {
 	struct mvm_vcpu_arch *arch = &vcpu->arch;
 
-	mvm_x86_ops->vcpu_reset(vcpu);
-	mvm_set_reset_registers(vcpu);
+	if (init_event) {
+		mvm_vcpu_init_registers(vcpu);
+	} else {
+		mvm_x86_ops->vcpu_reset(vcpu);
+		mvm_set_reset_registers(vcpu);
 
-	memset(arch->regs, 0, sizeof(arch->regs));
-	/* RDX holds the processor signature (CPUID.1:EAX); KVM uses 0x600. */
-	arch->regs[MVM_REG_RDX] = 0x600;
-	arch->regs[MVM_REG_RIP] = 0xfff0;
-	arch->regs_avail = ~0UL;
-	arch->regs_dirty = ~0UL;
+		memset(arch->regs, 0, sizeof(arch->regs));
+		/* RDX: the processor signature (CPUID.1:EAX); KVM's 0x600. */
+		arch->regs[MVM_REG_RDX] = 0x600;
+		arch->regs[MVM_REG_RIP] = 0xfff0;
+		arch->regs_avail = ~0UL;
+		arch->regs_dirty = ~0UL;
 
-	arch->apic_base = 0;
+		arch->misc_enable = MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL |
+				    MSR_IA32_MISC_ENABLE_BTS_UNAVAIL;
+		arch->xcr0 = XFEATURE_MASK_FP;
+		arch->pkru = 0;
+		arch->pkru_switched = false;
+	}
+
 	/*
 	 * With an in-kernel LAPIC, as in KVM, only the BSP (vCPU id 0)
-	 * starts running; the APs wait for INIT and SIPI (SDM vol. 3A
-	 * 8.4.1), or for userspace to set their mp_state.
+	 * starts running after RESET; the APs wait for INIT and SIPI (SDM
+	 * vol. 3A 8.4.1), or for userspace to set their mp_state.  After
+	 * INIT, mvm_apic_accept_events() decides.
 	 */
-	if (mvm_lapic_in_kernel(vcpu) && vcpu->vcpu_id != 0)
+	if (!init_event && mvm_lapic_in_kernel(vcpu) && vcpu->vcpu_id != 0)
 		arch->mp_state = KVM_MP_STATE_UNINITIALIZED;
 	else
 		arch->mp_state = KVM_MP_STATE_RUNNABLE;
-	arch->misc_enable = MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL |
-			    MSR_IA32_MISC_ENABLE_BTS_UNAVAIL;
-	arch->xcr0 = XFEATURE_MASK_FP;
-	arch->pkru = 0;
-	arch->pkru_switched = false;
 	arch->cr8 = 0;
+	/* The APIC base MSR (0xfee00900 on the BSP), and the APIC itself. */
+	mvm_lapic_reset(vcpu, init_event);
 	memset(arch->db, 0, sizeof(arch->db));
 	arch->dr6 = MVM_DR6_FIXED_1;
 	arch->dr7 = MVM_DR7_FIXED_1;	/* and in the VMCS/VMCB, above */
 	mvm_events_reset(vcpu);
 	arch->complete_userspace_io = NULL;
+	set_bit(MVM_REQ_EVENT, &vcpu->requests);
 }
 
 int mvm_arch_vcpu_create(struct mvm_vcpu *vcpu)
@@ -514,10 +583,13 @@ int mvm_arch_vcpu_create(struct mvm_vcpu *vcpu)
 	}
 
 	mvm_vcpu_load(vcpu);
-	mvm_vcpu_reset(vcpu);
+	mvm_vcpu_reset(vcpu, false);
 	mvm_msr_vcpu_init(vcpu);
 	mvm_tsc_vcpu_init(vcpu);
 	mvm_vcpu_put(vcpu);
+	/* With an in-kernel APIC the APs wait for INIT and SIPI (as KVM). */
+	if (mvm_lapic_in_kernel(vcpu) && vcpu->vcpu_id != 0)
+		vcpu->arch.mp_state = KVM_MP_STATE_UNINITIALIZED;
 	return 0;
 
 out_vendor:
@@ -668,7 +740,7 @@ static bool mvm_valid_sregs(struct mvm_vcpu *vcpu,
 		return false;
 	if (sregs->cr4 & mvm_cr4_reserved_bits())
 		return false;
-	return mvm_valid_apic_base(sregs->apic_base);
+	return mvm_valid_apic_base(vcpu, sregs->apic_base);
 }
 
 static int mvm_set_sregs(struct mvm_vcpu *vcpu, const struct kvm_sregs *sregs)
@@ -679,8 +751,11 @@ static int mvm_set_sregs(struct mvm_vcpu *vcpu, const struct kvm_sregs *sregs)
 	if (!mvm_valid_sregs(vcpu, sregs))
 		return -EINVAL;
 
-	vcpu->arch.cr8 = sregs->cr8;
-	vcpu->arch.apic_base = sregs->apic_base;
+	mvm_set_apic_base(vcpu, sregs->apic_base, true);
+	if (mvm_lapic_in_kernel(vcpu))
+		mvm_lapic_set_cr8(vcpu, sregs->cr8);
+	else
+		vcpu->arch.cr8 = sregs->cr8;
 	ops->set_cr(vcpu, 2, sregs->cr2);
 	ops->set_cr(vcpu, 3, sregs->cr3);
 	ops->set_efer(vcpu, sregs->efer);
@@ -876,12 +951,19 @@ static int mvm_vcpu_enter_guest(struct mvm_vcpu *vcpu)
 	u32 host_pkru = 0;
 
 	/*
-	 * Writes guest memory: before preemption and interrupts are off.
-	 * A plain test first: no locked operation on the common path.
+	 * Work that sleeps or writes guest memory: before preemption and
+	 * interrupts are off.  One plain test on the common path.
 	 */
-	if (unlikely(test_bit(MVM_REQ_CLOCK_UPDATE, &vcpu->requests))) {
-		clear_bit(MVM_REQ_CLOCK_UPDATE, &vcpu->requests);
-		mvm_kvmclock_update(vcpu);
+	if (unlikely(READ_ONCE(vcpu->requests) &
+		     (BIT(MVM_REQ_CLOCK_UPDATE) | BIT(MVM_REQ_APIC_EVENTS)))) {
+		if (test_and_clear_bit(MVM_REQ_APIC_EVENTS, &vcpu->requests) &&
+		    mvm_apic_accept_events(vcpu) &&
+		    vcpu->arch.mp_state != KVM_MP_STATE_RUNNABLE)
+			return 1;	/* INIT: wait for the SIPI */
+		if (test_bit(MVM_REQ_CLOCK_UPDATE, &vcpu->requests)) {
+			clear_bit(MVM_REQ_CLOCK_UPDATE, &vcpu->requests);
+			mvm_kvmclock_update(vcpu);
+		}
 	}
 
 	preempt_disable();
@@ -902,9 +984,11 @@ static int mvm_vcpu_enter_guest(struct mvm_vcpu *vcpu)
 			return 0;
 		}
 	}
+	/* An INIT/SIPI that came after the check at the top: go round. */
 	if (unlikely(mvm_entry_work_pending() || !mvm_hw_enabled_this_cpu() ||
-		     test_bit(MVM_REQ_TRIPLE_FAULT, &vcpu->requests) ||
-		     test_bit(MVM_REQ_CLOCK_UPDATE, &vcpu->requests))) {
+		     (READ_ONCE(vcpu->requests) &
+		      (BIT(MVM_REQ_TRIPLE_FAULT) | BIT(MVM_REQ_CLOCK_UPDATE) |
+		       BIT(MVM_REQ_APIC_EVENTS))))) {
 		vcpu->mode = MVM_OUTSIDE_GUEST_MODE;
 		local_irq_enable();
 		preempt_enable();
@@ -1158,12 +1242,18 @@ int mvm_arch_vcpu_run(struct mvm_vcpu *vcpu)
 		goto out;
 	}
 
-	/* The TPR userspace's interrupt controller holds (KVM re-syncs it). */
-	if (run->cr8 & ~0xfULL) {
-		r = -EINVAL;
-		goto out;
+	/*
+	 * The TPR userspace's interrupt controller holds (KVM re-syncs it);
+	 * with the APIC in the kernel the TPR is the APIC's, and KVM ignores
+	 * run->cr8.
+	 */
+	if (!mvm_lapic_in_kernel(vcpu)) {
+		if (run->cr8 & ~0xfULL) {
+			r = -EINVAL;
+			goto out;
+		}
+		vcpu->arch.cr8 = run->cr8;
 	}
-	vcpu->arch.cr8 = run->cr8;
 
 	/* Finish the PIO/MMIO userspace just served, then honour immediate_exit. */
 	if (vcpu->arch.complete_userspace_io) {
@@ -1181,10 +1271,6 @@ int mvm_arch_vcpu_run(struct mvm_vcpu *vcpu)
 
 	vcpu->arch.ran_once = true;
 	do {
-		/* An INIT or SIPI from another vCPU (KVM: on KVM_REQ_EVENT). */
-		if (mvm_lapic_in_kernel(vcpu) &&
-		    unlikely(mvm_apic_has_pending_events(vcpu)))
-			mvm_apic_accept_events(vcpu);
 		if (likely(mvm_vcpu_running(vcpu))) {
 			r = mvm_vcpu_enter_guest(vcpu);
 		} else {

@@ -140,6 +140,7 @@ int vmx_probe(const char **why);
 #define MVM_REQ_CLOCK_UPDATE	3	/* rewrite the kvmclock structure */
 #define MVM_REQ_IOAPIC_EOI_EXIT	4	/* split irqchip: KVM_EXIT_IOAPIC_EOI */
 #define MVM_REQ_UNBLOCK		5	/* leave HLT: something became pending */
+#define MVM_REQ_APIC_EVENTS	6	/* INIT or SIPI: mvm_apic_accept_events() */
 
 /* kvm_vcpu_events.interrupt.shadow bits (KVM's KVM_X86_SHADOW_INT_*). */
 #define MVM_X86_SHADOW_INT_MOV_SS	0x01
@@ -203,6 +204,8 @@ extern u64 mvm_supported_xcr0;	/* XCR0 bits a guest may enable */
 #define MVM_PAT_RESET		0x0007040600070406ULL
 /* RESET values of CRs, EFER, GDTR/IDTR, RFLAGS, DR7, PAT, TSC offset. */
 void mvm_set_reset_registers(struct mvm_vcpu *vcpu);
+/* RESET, or INIT (@init_event: SDM vol. 3A table 9-1, as KVM keeps it). */
+void mvm_vcpu_reset(struct mvm_vcpu *vcpu, bool init_event);
 
 /* Make the vendor state current for an ioctl (put undoes it). */
 void mvm_vcpu_load(struct mvm_vcpu *vcpu);
@@ -360,7 +363,9 @@ long mvm_vcpu_msr_io(struct mvm_vcpu *vcpu, struct kvm_msrs __user *umsrs,
 		     bool set);
 int mvm_emulate_rdmsr(struct mvm_vcpu *vcpu);
 int mvm_emulate_wrmsr(struct mvm_vcpu *vcpu);
-bool mvm_valid_apic_base(u64 data);
+bool mvm_valid_apic_base(struct mvm_vcpu *vcpu, u64 data);
+/* IA32_APIC_BASE: 0, or 1 for a value or transition that #GPs. */
+int mvm_set_apic_base(struct mvm_vcpu *vcpu, u64 data, bool host);
 
 /*
  * cr.c.  DR6 and DR7 bits (SDM vol. 3B 17.2.3-17.2.4).  mvm offers no
