@@ -20,6 +20,7 @@
 #include <linux/module.h>
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/stat.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vtime.h>
@@ -1132,6 +1133,37 @@ static bool mvm_vcpu_should_wake(struct mvm_vcpu *vcpu)
 }
 
 /*
+ * Before sleeping in HLT, watch for a wake-up event for up to this many
+ * ns, as KVM's halt_poll_ns: a wake-up that comes within it saves two
+ * context switches, at the price of a CPU kept busy.  Off by default:
+ * see Documentation/virt/mvm/performance.rst, "Halt polling".
+ */
+static unsigned int halt_poll_ns;
+module_param(halt_poll_ns, uint, 0644);
+MODULE_PARM_DESC(halt_poll_ns, "ns to poll for an event before a halted vCPU sleeps (0: off)");
+
+/*
+ * Poll with preemption on; stop as soon as another task wants this CPU
+ * (the waker may be one) or it is time to reschedule.
+ */
+static bool mvm_vcpu_poll(struct mvm_vcpu *vcpu)
+{
+	unsigned int ns = READ_ONCE(halt_poll_ns);
+	ktime_t stop;
+
+	if (!ns)
+		return false;
+	stop = ktime_add_ns(ktime_get(), ns);
+	do {
+		if (mvm_vcpu_should_wake(vcpu))
+			return true;
+		cpu_relax();
+	} while (single_task_running() && !need_resched() &&
+		 ktime_before(ktime_get(), stop));
+	return false;
+}
+
+/*
  * Sleep until mvm_vcpu_should_wake(), TASK_INTERRUPTIBLE, with the vCPU
  * still loaded: the preempt notifiers put it when the thread sleeps and
  * load it again on whatever CPU it wakes up.  Every event source sets its
@@ -1170,7 +1202,8 @@ static int mvm_vcpu_block(struct mvm_vcpu *vcpu)
 		return 1;
 
 	if (!mvm_vcpu_has_wake_events(vcpu)) {
-		mvm_vcpu_sleep(vcpu);
+		if (!mvm_vcpu_poll(vcpu))
+			mvm_vcpu_sleep(vcpu);
 		mvm_apic_accept_events(vcpu);
 	}
 
