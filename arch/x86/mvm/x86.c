@@ -1202,7 +1202,9 @@ static int mvm_vcpu_block(struct mvm_vcpu *vcpu)
 		return 1;
 
 	if (!mvm_vcpu_has_wake_events(vcpu)) {
-		if (!mvm_vcpu_poll(vcpu))
+		/* Only HLT polls: a SIPI is rare and not worth a busy CPU. */
+		if (vcpu->arch.mp_state != KVM_MP_STATE_HALTED ||
+		    !mvm_vcpu_poll(vcpu))
 			mvm_vcpu_sleep(vcpu);
 		mvm_apic_accept_events(vcpu);
 	}
