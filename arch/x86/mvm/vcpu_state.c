@@ -217,19 +217,19 @@ static int mvm_set_mp_state(struct mvm_vcpu *vcpu, const struct kvm_mp_state *mp
 
 	if (mp->mp_state == KVM_MP_STATE_SIPI_RECEIVED) {
 		/*
-		 * A SIPI to this vCPU alone.  KVM reuses the LAPIC's last
-		 * SIPI vector; without an interface to it, vector 0, which
-		 * is the LAPIC's until a SIPI arrives.
+		 * A SIPI to this vCPU alone (the self shorthand reaches it
+		 * whatever its APIC ID).  KVM reuses the LAPIC's last SIPI
+		 * vector; irq.h has no way to it, so vector 0, which is the
+		 * LAPIC's until a SIPI arrives.
 		 */
 		struct mvm_lapic_irq sipi = {
 			.delivery_mode = APIC_DM_STARTUP,
 			.level = true,
-			.shorthand = 0,	/* no shorthand */
-			.dest_id = vcpu->vcpu_id,
+			.shorthand = APIC_DEST_SELF,
 		};
 
 		vcpu->arch.mp_state = KVM_MP_STATE_INIT_RECEIVED;
-		mvm_irq_delivery_to_apic(vcpu->mvm, NULL, &sipi);
+		mvm_irq_delivery_to_apic(vcpu->mvm, vcpu, &sipi);
 	} else {
 		vcpu->arch.mp_state = mp->mp_state;
 	}

@@ -20,6 +20,7 @@
 #include <linux/module.h>
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/stat.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vtime.h>
@@ -549,16 +550,14 @@ void mvm_vcpu_reset(struct mvm_vcpu *vcpu, bool init_event)
 
 	/*
 	 * With an in-kernel LAPIC, as in KVM, only the BSP (vCPU id 0)
-	 * starts running; the APs wait for INIT and SIPI (SDM vol. 3A
-	 * 8.4.1), or for userspace to set their mp_state.  INIT: the LAPIC
-	 * decides (mvm_apic_accept_events()).
+	 * starts running after RESET; the APs wait for INIT and SIPI (SDM
+	 * vol. 3A 8.4.1), or for userspace to set their mp_state.  After
+	 * INIT, mvm_apic_accept_events() decides.
 	 */
-	if (!init_event) {
-		if (mvm_lapic_in_kernel(vcpu) && vcpu->vcpu_id != 0)
-			arch->mp_state = KVM_MP_STATE_UNINITIALIZED;
-		else
-			arch->mp_state = KVM_MP_STATE_RUNNABLE;
-	}
+	if (!init_event && mvm_lapic_in_kernel(vcpu) && vcpu->vcpu_id != 0)
+		arch->mp_state = KVM_MP_STATE_UNINITIALIZED;
+	else
+		arch->mp_state = KVM_MP_STATE_RUNNABLE;
 	arch->cr8 = 0;
 	/* The APIC base MSR (0xfee00900 on the BSP), and the APIC itself. */
 	mvm_lapic_reset(vcpu, init_event);
@@ -1163,6 +1162,37 @@ static bool mvm_vcpu_should_wake(struct mvm_vcpu *vcpu)
 }
 
 /*
+ * Before sleeping in HLT, watch for a wake-up event for up to this many
+ * ns, as KVM's halt_poll_ns: a wake-up that comes within it saves two
+ * context switches, at the price of a CPU kept busy.  Off by default:
+ * see Documentation/virt/mvm/performance.rst, "Halt polling".
+ */
+static unsigned int halt_poll_ns;
+module_param(halt_poll_ns, uint, 0644);
+MODULE_PARM_DESC(halt_poll_ns, "ns to poll for an event before a halted vCPU sleeps (0: off)");
+
+/*
+ * Poll with preemption on; stop as soon as another task wants this CPU
+ * (the waker may be one) or it is time to reschedule.
+ */
+static bool mvm_vcpu_poll(struct mvm_vcpu *vcpu)
+{
+	unsigned int ns = READ_ONCE(halt_poll_ns);
+	ktime_t stop;
+
+	if (!ns)
+		return false;
+	stop = ktime_add_ns(ktime_get(), ns);
+	do {
+		if (mvm_vcpu_should_wake(vcpu))
+			return true;
+		cpu_relax();
+	} while (single_task_running() && !need_resched() &&
+		 ktime_before(ktime_get(), stop));
+	return false;
+}
+
+/*
  * Sleep until mvm_vcpu_should_wake(), TASK_INTERRUPTIBLE, with the vCPU
  * still loaded: the preempt notifiers put it when the thread sleeps and
  * load it again on whatever CPU it wakes up.  Every event source sets its
@@ -1201,7 +1231,10 @@ static int mvm_vcpu_block(struct mvm_vcpu *vcpu)
 		return 1;
 
 	if (!mvm_vcpu_has_wake_events(vcpu)) {
-		mvm_vcpu_sleep(vcpu);
+		/* Only HLT polls: a SIPI is rare and not worth a busy CPU. */
+		if (vcpu->arch.mp_state != KVM_MP_STATE_HALTED ||
+		    !mvm_vcpu_poll(vcpu))
+			mvm_vcpu_sleep(vcpu);
 		mvm_apic_accept_events(vcpu);
 	}
 
@@ -1302,10 +1335,6 @@ int mvm_arch_vcpu_run(struct mvm_vcpu *vcpu)
 
 	vcpu->arch.ran_once = true;
 	do {
-		/* An INIT or SIPI from another vCPU (KVM: on KVM_REQ_EVENT). */
-		if (mvm_lapic_in_kernel(vcpu) &&
-		    unlikely(mvm_apic_has_pending_events(vcpu)))
-			mvm_apic_accept_events(vcpu);
 		if (likely(mvm_vcpu_running(vcpu))) {
 			r = mvm_vcpu_enter_guest(vcpu);
 		} else {

@@ -6,6 +6,8 @@
 #           AMD-V host with 5-level paging), vmx (Bochs corei7_skylake_x),
 #           novirt (QEMU -cpu qemu64,-svm: no VT-x, no AMD-V)
 #   MODE:   tests | run | bench | negative (passed to /init)
+# MVMRIG_SMP: CPUs of the QEMU hosts (1 by default; 2 puts vCPU threads
+# on different CPUs, for the IPI paths of mvm_vcpu_kick()).
 # The serial console goes to LOG.  A guest that does not power off in
 # time is killed, and the log says so.
 set -u
@@ -24,7 +26,7 @@ qemu() {	# $1: cpu model
 	case " ${MVMRIG_QEMU_CONFIGS-svm} " in
 	*" $config "*) [ "$mode" = run ] || initrd=$OUT/initrd-qemu.gz ;;
 	esac
-	set -- -accel tcg -cpu "$1" -m 2G -smp 1 \
+	set -- -accel tcg -cpu "$1" -m 2G -smp ${MVMRIG_SMP:-1} \
 		-nographic -no-reboot -kernel "$VMLINUZ" -initrd "$initrd" \
 		-append "console=ttyS0 quiet panic=-1 tsc=reliable MVMRIG_MODE=$mode MVMRIG_PHASES=${MVMRIG_PHASES:-kvm,mvm,module} MVMRIG_BENCH_ROUNDS=${MVMRIG_BENCH_ROUNDS:-1} ${MVMRIG_APPEND:-}"
 	# make run on a terminal: the serial console is the terminal.
