@@ -52,8 +52,12 @@
 #define KVM_TSS_ADDR		0xfffbd000
 #define KVM_IDENTITY_MAP_ADDR	0xfffbc000
 
+/*
+ * The console on COM1; reboot through the i8042 (what ends our run);
+ * reboot at once on a panic; no PCI here, so no probing for it.
+ */
 static const char default_cmdline[] =
-	"console=ttyS0 reboot=k panic=-1";
+	"console=ttyS0 reboot=k panic=-1 pci=off";
 
 static struct vm vm;
 static struct termios saved_termios;
@@ -322,18 +326,23 @@ static void linux_pio(struct kvm_run *run, uint8_t *data)
 	switch (port) {
 	case 0x64:
 		/*
-		 * i8042 keyboard controller: status 0 says "nothing to read,
-		 * ready for a command"; command 0xfe pulses the CPU reset
-		 * line, the kernel's reboot=k.  There is no keyboard.
+		 * i8042 keyboard controller, only for its reset line:
+		 * command 0xfe pulses the CPU's RESET, the kernel's
+		 * reboot=k.  Its status reads "output buffer full" (bit 0)
+		 * and "input buffer empty" (bit 1 clear) forever: the
+		 * kernel's i8042 driver cannot drain the output buffer and
+		 * concludes there is no controller at once (rather than
+		 * after seconds of command timeouts), and its reboot code,
+		 * which waits for an empty input buffer, goes straight on.
 		 */
 		if (!in && *data == 0xfe)
 			vmm_exit(0, "the guest reset the machine (i8042)");
 		if (in)
-			*data = 0;
+			*data = 0x01;
 		return;
-	case 0x60:
+	case 0x60:	/* i8042 data: no keyboard, nothing to say */
 		if (in)
-			*data = 0;
+			*data = 0xff;
 		return;
 	case 0x70:	/* CMOS index */
 		if (!in)
