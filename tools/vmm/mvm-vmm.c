@@ -14,7 +14,9 @@
  *
  * usage: mvm-vmm [-d device] [-m MiB] [-c vCPUs] [-i initramfs]
  *		  [-a kernel arguments] [-v] image
- * The device defaults to $MVM_DEV, then /dev/mvm, then /dev/kvm.
+ * The device defaults to $MVM_DEV, then /dev/mvm, then /dev/kvm.  A Linux
+ * guest's console (COM1, ttyS0) is our stdout and stdin; a terminal on
+ * stdin is put in raw mode (Ctrl-A x quits) and restored at exit.
  *
  * Linux guests end the run by rebooting (reboot -f, or a panic with
  * panic=-1): this VMM has no ACPI, so "poweroff" only halts the guest's
@@ -73,8 +75,11 @@ static void restore_terminal(void)
 
 void vmm_exit(int status, const char *fmt, ...)
 {
+	static pthread_mutex_t exiting = PTHREAD_MUTEX_INITIALIZER;
 	va_list ap;
 
+	/* The first thread to get here ends the process; others wait. */
+	pthread_mutex_lock(&exiting);
 	restore_terminal();
 	fprintf(stderr, "\r\nmvm-vmm: ");
 	va_start(ap, fmt);
@@ -196,16 +201,18 @@ static void setup_memory(uint64_t ram_size)
  */
 static void setup_irqchip(void)
 {
+	/*
+	 * KVM_PIT_SPEAKER_DUMMY: port 0x61 (the gate of PIT channel 2 and
+	 * its output, which Linux may calibrate the TSC with) is served by
+	 * the kernel as well.
+	 */
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	uint64_t identity_map = KVM_IDENTITY_MAP_ADDR;
 
 	if (ioctl(vm.vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0)
 		die("KVM_SET_TSS_ADDR");
-	{
-		uint64_t addr = KVM_IDENTITY_MAP_ADDR;
-
-		if (ioctl(vm.vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &addr) < 0)
-			die("KVM_SET_IDENTITY_MAP_ADDR");
-	}
+	if (ioctl(vm.vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity_map) < 0)
+		die("KVM_SET_IDENTITY_MAP_ADDR");
 	if (ioctl(vm.vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
 		die("KVM_CREATE_IRQCHIP");
 	if (ioctl(vm.vm_fd, KVM_CREATE_PIT2, &pit) < 0)
