@@ -327,8 +327,10 @@ struct acpi_madt {
 	uint32_t flags;			/* bit 0: there are 8259 PICs too */
 } __attribute__((packed));
 
-enum { MADT_LAPIC, MADT_IOAPIC, MADT_INTERRUPT_OVERRIDE, MADT_NMI_SOURCE,
-       MADT_LAPIC_NMI };
+enum {
+	MADT_LAPIC, MADT_IOAPIC, MADT_INTERRUPT_OVERRIDE, MADT_NMI_SOURCE,
+	MADT_LAPIC_NMI,
+};
 
 struct madt_lapic {
 	uint8_t type, length;
@@ -484,8 +486,8 @@ void linux_load(struct vm *vm, const uint8_t *image, size_t image_size,
 	 */
 	memset(bp, 0, sizeof(*bp));
 	hdr_end = 0x202 + image[0x201];
-	if (hdr_end > sizeof(*bp))
-		hdr_end = sizeof(*bp);
+	if (hdr_end > 0x1f1 + sizeof(bp->hdr))
+		hdr_end = 0x1f1 + sizeof(bp->hdr);
 	memcpy(&bp->hdr, hdr, hdr_end - 0x1f1);
 
 	bp->hdr.type_of_loader = 0xff;	/* a loader with no assigned id */

@@ -14,7 +14,9 @@
  *
  * usage: mvm-vmm [-d device] [-m MiB] [-c vCPUs] [-i initramfs]
  *		  [-a kernel arguments] [-v] image
- * The device defaults to $MVM_DEV, then /dev/mvm, then /dev/kvm.
+ * The device defaults to $MVM_DEV, then /dev/mvm, then /dev/kvm.  A Linux
+ * guest's console (COM1, ttyS0) is our stdout and stdin; a terminal on
+ * stdin is put in raw mode (Ctrl-A x quits) and restored at exit.
  *
  * Linux guests end the run by rebooting (reboot -f, or a panic with
  * panic=-1): this VMM has no ACPI, so "poweroff" only halts the guest's
@@ -52,8 +54,12 @@
 #define KVM_TSS_ADDR		0xfffbd000
 #define KVM_IDENTITY_MAP_ADDR	0xfffbc000
 
+/*
+ * The console on COM1; reboot through the i8042 (what ends our run);
+ * reboot at once on a panic; no PCI here, so no probing for it.
+ */
 static const char default_cmdline[] =
-	"console=ttyS0 reboot=k panic=-1";
+	"console=ttyS0 reboot=k panic=-1 pci=off";
 
 static struct vm vm;
 static struct termios saved_termios;
@@ -69,8 +75,11 @@ static void restore_terminal(void)
 
 void vmm_exit(int status, const char *fmt, ...)
 {
+	static pthread_mutex_t exiting = PTHREAD_MUTEX_INITIALIZER;
 	va_list ap;
 
+	/* The first thread to get here ends the process; others wait. */
+	pthread_mutex_lock(&exiting);
 	restore_terminal();
 	fprintf(stderr, "\r\nmvm-vmm: ");
 	va_start(ap, fmt);
@@ -192,16 +201,18 @@ static void setup_memory(uint64_t ram_size)
  */
 static void setup_irqchip(void)
 {
+	/*
+	 * KVM_PIT_SPEAKER_DUMMY: port 0x61 (the gate of PIT channel 2 and
+	 * its output, which Linux may calibrate the TSC with) is served by
+	 * the kernel as well.
+	 */
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	uint64_t identity_map = KVM_IDENTITY_MAP_ADDR;
 
 	if (ioctl(vm.vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0)
 		die("KVM_SET_TSS_ADDR");
-	{
-		uint64_t addr = KVM_IDENTITY_MAP_ADDR;
-
-		if (ioctl(vm.vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &addr) < 0)
-			die("KVM_SET_IDENTITY_MAP_ADDR");
-	}
+	if (ioctl(vm.vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity_map) < 0)
+		die("KVM_SET_IDENTITY_MAP_ADDR");
 	if (ioctl(vm.vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
 		die("KVM_CREATE_IRQCHIP");
 	if (ioctl(vm.vm_fd, KVM_CREATE_PIT2, &pit) < 0)
@@ -322,18 +333,23 @@ static void linux_pio(struct kvm_run *run, uint8_t *data)
 	switch (port) {
 	case 0x64:
 		/*
-		 * i8042 keyboard controller: status 0 says "nothing to read,
-		 * ready for a command"; command 0xfe pulses the CPU reset
-		 * line, the kernel's reboot=k.  There is no keyboard.
+		 * i8042 keyboard controller, only for its reset line:
+		 * command 0xfe pulses the CPU's RESET, the kernel's
+		 * reboot=k.  Its status reads "output buffer full" (bit 0)
+		 * and "input buffer empty" (bit 1 clear) forever: the
+		 * kernel's i8042 driver cannot drain the output buffer and
+		 * concludes there is no controller at once (rather than
+		 * after seconds of command timeouts), and its reboot code,
+		 * which waits for an empty input buffer, goes straight on.
 		 */
 		if (!in && *data == 0xfe)
 			vmm_exit(0, "the guest reset the machine (i8042)");
 		if (in)
-			*data = 0;
+			*data = 0x01;
 		return;
-	case 0x60:
+	case 0x60:	/* i8042 data: no keyboard, nothing to say */
 		if (in)
-			*data = 0;
+			*data = 0xff;
 		return;
 	case 0x70:	/* CMOS index */
 		if (!in)

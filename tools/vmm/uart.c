@@ -4,7 +4,8 @@
  *
  * The guest talks to it through 8 I/O ports from 0x3f8.  What it
  * transmits goes to our stdout at once, so the transmitter is always
- * empty; what is typed on our terminal arrives in the receive FIFO.  The
+ * empty; what comes from our stdin (typed on a terminal, or piped)
+ * arrives in the receive FIFO.  The
  * UART interrupts the guest on ISA IRQ 4 through the in-kernel PIC and
  * I/O APIC (KVM_IRQ_LINE): the line is high while the interrupt
  * identification register (IIR) names a pending interrupt, low otherwise,
@@ -262,17 +263,17 @@ uint8_t uart_in(uint16_t offset)
 }
 
 /*
- * Our stdin, byte by byte, into the receive FIFO.  When the FIFO is full
- * we wait for the guest to read rather than drop what was typed.  Ctrl-A
- * then x ends the run, as in QEMU (the terminal is in raw mode, so Ctrl-C
- * goes to the guest).
+ * Our stdin, byte by byte, into the receive FIFO, until EOF.  When the
+ * FIFO is full we wait for the guest to read rather than drop what was
+ * typed.  On a terminal, Ctrl-A then x ends the run, as in QEMU (the
+ * terminal is in raw mode, so Ctrl-C goes to the guest), and Ctrl-A
+ * Ctrl-A sends one Ctrl-A.
  */
 static void *stdin_thread(void *arg)
 {
-	bool escape = false;
+	bool terminal = arg != NULL, escape = false;
 	uint8_t c;
 
-	(void)arg;
 	for (;;) {
 		ssize_t n = read(STDIN_FILENO, &c, 1);
 
@@ -280,11 +281,13 @@ static void *stdin_thread(void *arg)
 			continue;
 		if (n <= 0)
 			return NULL;	/* EOF: nothing more to receive */
-		if (escape && c == 'x')
-			vmm_exit(0, "Ctrl-A x: terminated");
-		escape = c == 0x01 && !escape;
-		if (escape)
-			continue;
+		if (terminal) {
+			if (escape && c == 'x')
+				vmm_exit(0, "Ctrl-A x: terminated");
+			escape = c == 0x01 && !escape;
+			if (escape)
+				continue;
+		}
 
 		pthread_mutex_lock(&uart.lock);
 		while (uart.rx_count == RX_FIFO_SIZE)
@@ -295,12 +298,13 @@ static void *stdin_thread(void *arg)
 	}
 }
 
-void uart_init(struct vm *vm, bool read_stdin)
+void uart_init(struct vm *vm, bool terminal)
 {
 	pthread_t thread;
 
 	uart.vm = vm;
 	uart.lsr = LSR_THRE | LSR_TEMT;
-	if (read_stdin && pthread_create(&thread, NULL, stdin_thread, NULL))
+	if (pthread_create(&thread, NULL, stdin_thread,
+			   terminal ? (void *)1 : NULL))
 		vmm_exit(125, "cannot start the stdin thread");
 }

@@ -56,7 +56,8 @@ void linux_setup_boot_cpu(struct vm *vm, int vcpu_fd);
 /* uart.c: the 8 ports of COM1 from 0x3f8, its interrupt on IRQ 4. */
 #define COM1_BASE	0x3f8
 #define COM1_IRQ	4
-void uart_init(struct vm *vm, bool read_stdin);
+/* Start feeding stdin to the guest; @terminal: stdin is one, in raw mode. */
+void uart_init(struct vm *vm, bool terminal);
 void uart_out(uint16_t offset, uint8_t value);
 uint8_t uart_in(uint16_t offset);
 
