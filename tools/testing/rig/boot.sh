@@ -9,7 +9,9 @@
 # MVMRIG_SMP: CPUs of the QEMU hosts (1 by default; 2 puts vCPU threads
 # on different CPUs, for the IPI paths of mvm_vcpu_kick()).
 # The serial console goes to LOG.  A guest that does not power off in
-# time is killed, and the log says so.
+# time is killed, and the log says so.  MVMRIG_DEBUG_QEMU adds options to
+# the QEMU boots, e.g. "-gdb tcp::41234 -monitor unix:/tmp/mon,server,nowait"
+# to look at a wedged test kernel (info lapic, info registers).
 set -u
 . "$(dirname "$0")/lib.sh"
 config=$1 mode=$2 log=$3
@@ -26,7 +28,7 @@ qemu() {	# $1: cpu model
 	case " ${MVMRIG_QEMU_CONFIGS-svm} " in
 	*" $config "*) [ "$mode" = run ] || initrd=$OUT/initrd-qemu.gz ;;
 	esac
-	set -- -accel tcg -cpu "$1" -m 2G -smp ${MVMRIG_SMP:-1} \
+	set -- -accel tcg -cpu "$1" -m 2G -smp ${MVMRIG_SMP:-1} ${MVMRIG_DEBUG_QEMU:-} \
 		-nographic -no-reboot -kernel "$VMLINUZ" -initrd "$initrd" \
 		-append "console=ttyS0 quiet panic=-1 tsc=reliable MVMRIG_MODE=$mode MVMRIG_PHASES=${MVMRIG_PHASES:-kvm,mvm,module} MVMRIG_BENCH_ROUNDS=${MVMRIG_BENCH_ROUNDS:-1} ${MVMRIG_APPEND:-}"
 	# make run on a terminal: the serial console is the terminal.
