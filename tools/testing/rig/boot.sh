@@ -57,8 +57,14 @@ log: $dir/bochs.log
 RC
 	echo c > "$dir/rc"
 	rm -f "$log"
+	# The term display's screen goes to /dev/null: it only needs a
+	# terminal on stdin.  Written to script's pseudo-terminal it could
+	# fill it while script, polling the master, saw nothing to read:
+	# Bochs then slept in n_tty_write for good and the run timed out
+	# (seen in several vmx runs on 2026-11-30, Bochs asleep in
+	# wait_woken, script in poll; the guest's serial log just stopped).
 	(cd "$dir" && TERM=xterm timeout "$limit" script -qfc \
-		"bochs-bin -q -f bochsrc -rc rc" /dev/null </dev/null \
+		"bochs-bin -q -f bochsrc -rc rc >/dev/null" /dev/null </dev/null \
 		>"$log.stderr" 2>&1)
 }
 
