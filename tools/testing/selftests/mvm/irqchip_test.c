@@ -781,6 +781,15 @@ TEST(ioapic_level_storm_is_throttled)
 	struct mvm_guest g;
 	int r;
 
+	/*
+	 * Passed on KVM 6.1 in five rig runs, then once left the test in
+	 * an unkillable sleep inside KVM (the L1 went idle until the rig's
+	 * timeout, with the harness waiting): a hang takes the whole run
+	 * down, so KVM is spared it.
+	 */
+	if (mvm_on_kvm())
+		SKIP(return, "hung once inside KVM 6.1 (see kvm-skips.txt)");
+
 	vm_create(&g, true);
 	guest_irq_start(_metadata, &g, &ir);
 	run_io(_metadata, &g, 0x86);
