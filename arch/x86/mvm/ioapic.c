@@ -326,16 +326,6 @@ static void ioapic_eoi_inject_work(struct work_struct *work)
 	unsigned long flags;
 	int pin;
 
-	/*
-	 * mvm_destroy_vm() frees the vCPUs before mvm_ioapic_destroy()
-	 * cancels this work, and delivery walks the vCPUs: a VM on its way
-	 * out gets nothing.  This narrows, but does not close, the window:
-	 * closing it needs the interrupt sources (irqfds, the PIT, this
-	 * work) stopped before the vCPUs are freed, as KVM orders it.
-	 */
-	if (!refcount_read(&ioapic->mvm->users))
-		return;
-
 	spin_lock_irqsave(&ioapic->lock, flags);
 	for (pin = 0; pin < MVM_IOAPIC_NUM_PINS; pin++) {
 		u64 e = ioapic->redirtbl[pin];

@@ -209,16 +209,16 @@ void mvm_notify_acked_irq(struct mvm *mvm, unsigned int irqchip,
 			  unsigned int pin);
 
 /*
- * The LAPIC calls this on the EOI of a vector whose TMR bit was set
- * (level-triggered): the in-kernel IOAPIC gets the EOI broadcast; with the
- * split irqchip, a vector of the userspace IOAPIC's pins becomes
- * KVM_EXIT_IOAPIC_EOI (MVM_REQ_IOAPIC_EOI_EXIT) before the next entry.
- * It may be called for every EOI (cheap when no IOAPIC entry or level MSI
- * route has the vector): as in KVM, the in-kernel IOAPIC then also tells
- * the ack notifiers of edge entries (the PIT's reinjection through the
- * IOAPIC needs that).
+ * The LAPIC calls this on the EOI of a vector that was level-triggered
+ * (TMR set) and, with the in-kernel IOAPIC, of any vector one of its
+ * entries uses (KVM's ioapic_handled_vectors): the IOAPIC gets the EOI
+ * broadcast, clears Remote IRR of level entries and tells the ack
+ * notifiers of edge ones too (the PIT's reinjection through the IOAPIC
+ * needs that).  With the split irqchip a level vector of the userspace
+ * IOAPIC's pins becomes KVM_EXIT_IOAPIC_EOI (MVM_REQ_IOAPIC_EOI_EXIT)
+ * before the next entry.  Cheap when no entry has the vector.
  */
-void mvm_apic_eoi_level(struct mvm_vcpu *vcpu, int vector);
+void mvm_apic_eoi_broadcast(struct mvm_vcpu *vcpu, int vector);
 
 /* VM ioctls: KVM_CREATE_IRQCHIP, KVM_IRQ_LINE(_STATUS), KVM_SET_GSI_ROUTING,
  * KVM_SIGNAL_MSI, KVM_GET/SET_IRQCHIP; -ENOTTY when not one of them. */

@@ -436,7 +436,7 @@ void mvm_notify_acked_irq(struct mvm *mvm, unsigned int irqchip,
  * The vCPU's own thread, at the EOI of a vector whose TMR bit was set.
  * A directed EOI (SVR bit 12) is the LAPIC's business: it does not call.
  */
-void mvm_apic_eoi_level(struct mvm_vcpu *vcpu, int vector)
+void mvm_apic_eoi_broadcast(struct mvm_vcpu *vcpu, int vector)
 {
 	struct mvm *mvm = vcpu->mvm;
 	struct mvm_irq_routing_table *t;
@@ -661,20 +661,4 @@ void mvm_irqchip_destroy(struct mvm *mvm)
 	mvm_pic_destroy(mvm);
 	kvfree(rcu_dereference_protected(mvm->arch.irq_routing, 1));
 	RCU_INIT_POINTER(mvm->arch.irq_routing, NULL);
-}
-
-/*
- * Until the run-loop work provides the real one: a vCPU in guest mode on
- * another CPU is interrupted so that it sees its new request.  Any
- * context (smp_send_reschedule() only sends the IPI).
- */
-void __weak mvm_vcpu_kick(struct mvm_vcpu *vcpu)
-{
-	int cpu, me = get_cpu();
-
-	cpu = READ_ONCE(vcpu->cpu);
-	if (READ_ONCE(vcpu->mode) == MVM_IN_GUEST_MODE && cpu >= 0 &&
-	    cpu != me && cpu_online(cpu))
-		smp_send_reschedule(cpu);
-	put_cpu();
 }

@@ -450,11 +450,17 @@ static void lapic_set_eoi(struct mvm_lapic *apic)
 	 * the guest asked for directed EOI (SVR[12], SDM 10.8.5) and the
 	 * IOAPIC is the kernel's, which then expects its own EOI register
 	 * (KVM suppresses only there; userspace's IOAPIC decides itself).
+	 * An edge vector reaches the in-kernel IOAPIC too, for its ack
+	 * notifiers (the PIT counts the ticks the guest took), as KVM.
 	 */
-	if (lapic_test_vec(vector, apic->regs + APIC_TMR) &&
-	    !(mvm_irqchip_full(vcpu->mvm) &&
-	      (lapic_get_reg(apic, APIC_SPIV) & APIC_SPIV_DIRECTED_EOI)))
-		mvm_apic_eoi_level(vcpu, vector);
+	if (lapic_test_vec(vector, apic->regs + APIC_TMR)) {
+		if (!(mvm_irqchip_full(vcpu->mvm) &&
+		      (lapic_get_reg(apic, APIC_SPIV) &
+		       APIC_SPIV_DIRECTED_EOI)))
+			mvm_apic_eoi_broadcast(vcpu, vector);
+	} else if (mvm_irqchip_full(vcpu->mvm)) {
+		mvm_apic_eoi_broadcast(vcpu, vector);
+	}
 	set_bit(MVM_REQ_EVENT, &vcpu->requests);
 }
 

@@ -275,15 +275,21 @@ int mvm_arch_vm_init(struct mvm *mvm)
  * The PIT's timer and worker raise GSI 0, and the PIC and IOAPIC then
  * look at the vCPUs: they must stop before the vCPUs go.
  */
+/*
+ * VM destruction, before the vCPUs are freed: stop every interrupt source
+ * that runs on its own (the PIT's timer and worker, the IOAPIC's delayed
+ * storm redelivery), since delivery walks the vCPUs.  The LAPIC timers go
+ * with their vCPUs and deliver only to their own APIC.  KVM orders it so
+ * too (kvm_arch_sync_events(), then kvm_destroy_vcpus()).
+ */
 void mvm_arch_sync_events(struct mvm *mvm)
 {
 	mvm_pit_destroy(mvm);
+	mvm_irqchip_destroy(mvm);
 }
 
 void mvm_arch_vm_destroy(struct mvm *mvm)
 {
-	mvm_pit_destroy(mvm);
-	mvm_irqchip_destroy(mvm);
 	mvm_mmu_destroy(mvm);
 }
 
