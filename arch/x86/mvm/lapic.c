@@ -587,7 +587,8 @@ static void lapic_start_tscdeadline(struct mvm_lapic *apic)
 		return;
 	}
 	ns = mul_u64_u32_div(deadline - guest_tsc, NSEC_PER_MSEC, khz);
-	apic->target = ktime_add_ns(now, ns);
+	/* A deadline centuries away must not wrap into the past. */
+	apic->target = ns < KTIME_MAX - now ? ktime_add_ns(now, ns) : KTIME_MAX;
 	hrtimer_start(&apic->timer, apic->target, HRTIMER_MODE_ABS_HARD);
 }
 
