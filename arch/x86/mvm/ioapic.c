@@ -68,7 +68,26 @@ struct mvm_ioapic {
 	unsigned long irq_states[MVM_IOAPIC_NUM_PINS];
 	u32 successive_eois[MVM_IOAPIC_NUM_PINS];
 	struct delayed_work eoi_inject;
+	/*
+	 * The vectors of the redirection entries: an EOI of any other
+	 * vector is none of the IOAPIC's business (KVM's
+	 * ioapic_handled_vectors).  Written under the lock, read without.
+	 */
+	DECLARE_BITMAP(entry_vectors, 256);
 };
+
+/* After any change of redirtbl[].  Lock held. */
+static void ioapic_update_entry_vectors(struct mvm_ioapic *ioapic)
+{
+	DECLARE_BITMAP(vectors, 256);
+	int pin, i;
+
+	bitmap_zero(vectors, 256);
+	for (pin = 0; pin < MVM_IOAPIC_NUM_PINS; pin++)
+		__set_bit(ioapic->redirtbl[pin] & IOREDTBL_VECTOR, vectors);
+	for (i = 0; i < BITS_TO_LONGS(256); i++)
+		WRITE_ONCE(ioapic->entry_vectors[i], vectors[i]);
+}
 
 static bool ioapic_entry_level(u64 e)
 {
@@ -203,6 +222,7 @@ static void ioapic_write_indirect(struct mvm_ioapic *ioapic, u32 val)
 	else
 		*e = (*e & ~0xffffffffULL) | val;
 	*e = (*e & ~(IOREDTBL_DELIVS | IOREDTBL_REMOTE_IRR)) | keep;
+	ioapic_update_entry_vectors(ioapic);
 
 	/*
 	 * An edge-triggered entry has no Remote IRR: switching an entry to
@@ -318,11 +338,12 @@ static void ioapic_eoi_inject_work(struct work_struct *work)
 }
 
 /*
- * The EOI broadcast of a level-triggered @vector (SDM vol. 3A 10.8.5):
- * every entry with that vector gets its Remote IRR cleared, and fires
- * again if its line is still asserted.  The ack notifiers run first and
- * without the lock: an irqfd resampler lowers the line there, and may
- * raise it again through this IOAPIC.
+ * The EOI broadcast of @vector (SDM vol. 3A 10.8.5): every level entry
+ * with that vector gets its Remote IRR cleared, and fires again if its
+ * line is still asserted.  The ack notifiers of every entry with that
+ * vector, edge ones too (the PIT's reinjection), run first and without
+ * the lock: an irqfd resampler lowers the line there, and may raise it
+ * again through this IOAPIC.
  */
 void mvm_ioapic_eoi(struct mvm_vcpu *vcpu, int vector)
 {
@@ -330,7 +351,8 @@ void mvm_ioapic_eoi(struct mvm_vcpu *vcpu, int vector)
 	unsigned long flags, pins = 0;
 	int pin;
 
-	if (!ioapic)
+	if (!ioapic || vector < 0 || vector > 255 ||
+	    !test_bit(vector, ioapic->entry_vectors))
 		return;
 
 	spin_lock_irqsave(&ioapic->lock, flags);
@@ -398,6 +420,7 @@ void mvm_ioapic_set_state(struct mvm *mvm,
 	ioapic->id = state->id;
 	for (pin = 0; pin < MVM_IOAPIC_NUM_PINS; pin++)
 		ioapic->redirtbl[pin] = state->redirtbl[pin].bits;
+	ioapic_update_entry_vectors(ioapic);
 	ioapic->irr = 0;
 	ioapic->irr_delivered = 0;
 	for_each_set_bit(pin, &irr, MVM_IOAPIC_NUM_PINS)
@@ -422,6 +445,7 @@ int mvm_ioapic_create(struct mvm *mvm)
 	/* Reset: every entry masked (82093AA 3.2.4). */
 	for (pin = 0; pin < MVM_IOAPIC_NUM_PINS; pin++)
 		ioapic->redirtbl[pin] = IOREDTBL_MASK;
+	ioapic_update_entry_vectors(ioapic);
 	ioapic->dev.ops = &ioapic_mmio_ops;
 
 	mutex_lock(&mvm->slots_lock);

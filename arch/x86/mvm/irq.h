@@ -213,6 +213,10 @@ void mvm_notify_acked_irq(struct mvm *mvm, unsigned int irqchip,
  * (level-triggered): the in-kernel IOAPIC gets the EOI broadcast; with the
  * split irqchip, a vector of the userspace IOAPIC's pins becomes
  * KVM_EXIT_IOAPIC_EOI (MVM_REQ_IOAPIC_EOI_EXIT) before the next entry.
+ * It may be called for every EOI (cheap when no IOAPIC entry or level MSI
+ * route has the vector): as in KVM, the in-kernel IOAPIC then also tells
+ * the ack notifiers of edge entries (the PIT's reinjection through the
+ * IOAPIC needs that).
  */
 void mvm_apic_eoi_level(struct mvm_vcpu *vcpu, int vector);
 
