@@ -11,6 +11,8 @@
  * irqchip, and closing the eventfds and the VM in either order.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -696,6 +698,44 @@ TEST(irqfd_msi_delivery)
 }
 
 /*
+ * One eventfd as the ioeventfd of a doorbell and the irqfd of an MSI:
+ * the guest's OUT rings the bell and the interrupt comes back to it,
+ * without an exit to userspace.
+ */
+GUEST_CODE_BLOB(g_doorbell, ".code64",
+	"xor %r8d, %r8d\n"
+	"mov $0xfee00000, %edi\n"
+	"movl $0x1ff, 0xf0(%rdi)\n"
+	"sti\n"
+	"out %al, $0xe0\n"
+	SPIN_REPORT
+	"bell_irq: inc %r8d\n movl $0, 0xb0(%rdi)\n"
+	"mov %r8d, %eax\n out %eax, $0x81\n iretq\n");
+extern const uint8_t bell_irq[];
+
+TEST(ioeventfd_rings_irqfd)
+{
+	uint32_t gsi = 5, vec = 0x40;
+	int efd = new_efd();
+	struct mvm_guest g;
+
+	ASSERT_EQ(0, irq_guest_create(&g, SPLIT_IRQCHIP, true));
+	code_guest(&g, g_doorbell_start, BLOB_LEN(g_doorbell));
+	write_gate(&g, 0x40, HANDLER(g_doorbell, bell_irq));
+	ASSERT_EQ(0, set_msi_routes(&g, 1, &gsi, &vec));
+	ASSERT_EQ(0, irqfd(&g, efd, gsi, 0, 0));
+	ASSERT_EQ(0, ioeventfd(&g, efd, 0xe0, 1, KVM_IOEVENTFD_FLAG_PIO, 0));
+
+	run_until_out(_metadata, &g, 0x81, 0);
+	EXPECT_EQ(1, PIO_U32(&g));
+	run_expect_out(_metadata, &g, 0x83, 4);
+	EXPECT_EQ(1, PIO_U32(&g));
+	EXPECT_EQ(0, efd_take(efd));
+	guest_destroy(&g);
+	close(efd);
+}
+
+/*
  * The full irqchip: PIC masked, IOAPIC pin 10 level-triggered to vector
  * 0x41 for APIC 0.  The handler reports before its EOI (port 0x81) and
  * after it (0x82); between interrupts the guest reports on 0x83.
@@ -802,6 +842,74 @@ TEST(irqfd_resample_level)
 	close(rfd2);
 }
 
+static bool ioapic_irr(struct __test_metadata *_metadata,
+		       struct mvm_guest *g, int pin)
+{
+	struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_IOAPIC };
+
+	if (ioctl(g->vm_fd, KVM_GET_IRQCHIP, &chip))
+		abort();
+	return chip.chip.ioapic.irr & (1u << pin);
+}
+
+/* KVM raises an IOAPIC line from a worker: wait a while for it. */
+static bool ioapic_irr_becomes(struct __test_metadata *_metadata,
+			       struct mvm_guest *g, int pin, bool level)
+{
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if (ioapic_irr(_metadata, g, pin) == level)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+/*
+ * Without a vCPU (no EOI ever comes): the resampling irqfds of a GSI
+ * raise it from their shared source and keep it high; it goes low when
+ * the last of them is deassigned, not before; a line userspace raised
+ * with KVM_IRQ_LINE (another source) stays high meanwhile.
+ */
+TEST(irqfd_resample_line_held)
+{
+	int efd = new_efd(), rfd = new_efd(), efd2 = new_efd();
+	uint32_t rs = KVM_IRQFD_FLAG_RESAMPLE;
+	uint32_t deassign = KVM_IRQFD_FLAG_DEASSIGN;
+	struct kvm_irq_level line = { .irq = 11, .level = 1 };
+	struct mvm_guest g;
+
+	ASSERT_EQ(0, irq_guest_create(&g, FULL_IRQCHIP, false));
+	ASSERT_EQ(0, irqfd(&g, efd, 10, rs, rfd));
+	ASSERT_EQ(0, irqfd(&g, efd2, 10, rs, rfd));
+	EXPECT_FALSE(ioapic_irr(_metadata, &g, 10));
+
+	efd_signal(efd);
+	EXPECT_TRUE(ioapic_irr_becomes(_metadata, &g, 10, true));
+	ASSERT_EQ(0, irqfd(&g, efd, 10, deassign, 0));
+	EXPECT_TRUE(ioapic_irr(_metadata, &g, 10));
+	ASSERT_EQ(0, irqfd(&g, efd2, 10, deassign, 0));
+	EXPECT_FALSE(ioapic_irr(_metadata, &g, 10));
+	EXPECT_EQ(0, efd_take(rfd));
+
+	/* GSI 11: userspace's level and a resampling irqfd's. */
+	ASSERT_EQ(0, ioctl(g.vm_fd, KVM_IRQ_LINE, &line));
+	ASSERT_EQ(0, irqfd(&g, efd, 11, rs, rfd));
+	efd_signal(efd);
+	usleep(10000);
+	ASSERT_EQ(0, irqfd(&g, efd, 11, deassign, 0));
+	EXPECT_TRUE(ioapic_irr(_metadata, &g, 11));
+	line.level = 0;
+	ASSERT_EQ(0, ioctl(g.vm_fd, KVM_IRQ_LINE, &line));
+	EXPECT_FALSE(ioapic_irr(_metadata, &g, 11));
+
+	guest_destroy(&g);
+	close(efd);
+	close(rfd);
+	close(efd2);
+}
+
 /* ------------------------------------------------------------------ */
 /* Closing in either order                                              */
 
@@ -890,6 +998,73 @@ TEST(close_vm_first)
 	close(efd);
 	close(iofd);
 	close(efd2);
+	close(rfd);
+}
+
+/* ------------------------------------------------------------------ */
+/* Races                                                                */
+
+struct signaller {
+	int fd;
+	volatile bool stop;
+	unsigned long count;
+};
+
+static void *signal_loop(void *arg)
+{
+	struct signaller *s = arg;
+
+	while (!s->stop) {
+		efd_signal(s->fd);
+		s->count++;
+		/* The rig's guests have one CPU: let the other thread on. */
+		sched_yield();
+	}
+	return NULL;
+}
+
+/*
+ * Signals racing the irqfd's whole life: another thread signals a
+ * resampling irqfd without pause while this one assigns, signals,
+ * deassigns and closes irqfds on the same line, and destroys the VM
+ * under the signalling thread.  Nothing may crash or complain (the rig
+ * reads the kernel log), and every ioctl succeeds.  Last: slow under
+ * Bochs.
+ */
+TEST(irqfd_signal_races)
+{
+	struct signaller sig = { .fd = new_efd() };
+	int rfd = new_efd();
+	struct mvm_guest g;
+	pthread_t thread;
+	int vm, i;
+
+	ASSERT_EQ(0, pthread_create(&thread, NULL, signal_loop, &sig));
+	for (vm = 0; vm < 3; vm++) {
+		ASSERT_EQ(0, irq_guest_create(&g, FULL_IRQCHIP, false));
+		ASSERT_EQ(0, irqfd(&g, sig.fd, 10, KVM_IRQFD_FLAG_RESAMPLE,
+				   rfd));
+		for (i = 0; i < 18; i++) {
+			int efd = new_efd();
+			uint32_t gsi = i % 3 ? 11 : 10;
+			uint32_t flags = i % 3 ? 0 : KVM_IRQFD_FLAG_RESAMPLE;
+
+			ASSERT_EQ(0, irqfd(&g, efd, gsi, flags, rfd));
+			efd_signal(efd);
+			if (i & 1)
+				ASSERT_EQ(0, irqfd(&g, efd, gsi,
+						   KVM_IRQFD_FLAG_DEASSIGN, 0));
+			close(efd);
+		}
+		if (vm & 1)
+			ASSERT_EQ(0, irqfd(&g, sig.fd, 10,
+					   KVM_IRQFD_FLAG_DEASSIGN, 0));
+		guest_destroy(&g);
+	}
+	sig.stop = true;
+	pthread_join(thread, NULL);
+	EXPECT_NE(0, sig.count);
+	close(sig.fd);
 	close(rfd);
 }
 
