@@ -57,15 +57,32 @@ log: $dir/bochs.log
 RC
 	echo c > "$dir/rc"
 	rm -f "$log"
-	# The term display's screen goes to /dev/null: it only needs a
-	# terminal on stdin.  Written to script's pseudo-terminal it could
-	# fill it while script, polling the master, saw nothing to read:
-	# Bochs then slept in n_tty_write for good and the run timed out
-	# (seen in several vmx runs on 2026-11-30, Bochs asleep in
-	# wait_woken, script in poll; the guest's serial log just stopped).
 	(cd "$dir" && TERM=xterm timeout "$limit" script -qfc \
-		"bochs-bin -q -f bochsrc -rc rc >/dev/null" /dev/null </dev/null \
-		>"$log.stderr" 2>&1)
+		"bochs-bin -q -f bochsrc -rc rc" /dev/null </dev/null \
+		>"$log.stderr" 2>&1) &
+	local run=$!
+	bochs_drain_screen "$log.stderr" "$run" &
+	wait "$run"
+}
+
+# With its debugger built in (Debian's), Bochs' term display draws the
+# screen on a new pseudo-terminal of its own ("Bochs connected to screen
+# /dev/pts/N" on stderr) for the user to attach to.  Nobody reads it in
+# the rig, and once its buffers are full Bochs sleeps in write() for good
+# (after about 6 minutes of a loaded vmx run, 2026-11-30: the serial log
+# stopped mid-line until the rig's timeout).  Read it into /dev/null until
+# Bochs closes it.
+bochs_drain_screen() {	# $1: Bochs' stderr log, $2: the pid to outlive
+	local pts="" i
+	for i in $(seq 600); do
+		pts=$(sed -n 's|.*Bochs connected to screen "\(/dev/pts/[0-9]*\)".*|\1|p' "$1" 2>/dev/null | head -n 1)
+		[ -n "$pts" ] && break
+		kill -0 "$2" 2>/dev/null || return 0
+		sleep 0.2
+	done
+	[ -n "$pts" ] || return 0
+	stty -F "$pts" raw -echo 2>/dev/null
+	cat "$pts" >/dev/null 2>&1
 }
 
 start=$(date +%s)
