@@ -34,6 +34,7 @@ enum mvm_irqchip_mode {
  */
 static inline enum mvm_irqchip_mode mvm_irqchip_mode(struct mvm *mvm)
 {
+	/* Pairs with the release in KVM_CREATE_IRQCHIP / the split cap. */
 	return smp_load_acquire(&mvm->arch.irqchip_mode);
 }
 
@@ -220,8 +221,10 @@ void mvm_notify_acked_irq(struct mvm *mvm, unsigned int irqchip,
  */
 void mvm_apic_eoi_broadcast(struct mvm_vcpu *vcpu, int vector);
 
-/* VM ioctls: KVM_CREATE_IRQCHIP, KVM_IRQ_LINE(_STATUS), KVM_SET_GSI_ROUTING,
- * KVM_SIGNAL_MSI, KVM_GET/SET_IRQCHIP; -ENOTTY when not one of them. */
+/*
+ * VM ioctls: KVM_CREATE_IRQCHIP, KVM_IRQ_LINE(_STATUS), KVM_SET_GSI_ROUTING,
+ * KVM_SIGNAL_MSI, KVM_GET/SET_IRQCHIP; -ENOTTY when not one of them.
+ */
 long mvm_irq_vm_ioctl(struct mvm *mvm, unsigned int ioctl, unsigned long arg);
 /* KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP) */
 int mvm_enable_split_irqchip(struct mvm *mvm, u64 nr_ioapic_pins);

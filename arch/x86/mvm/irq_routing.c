@@ -647,6 +647,7 @@ int mvm_enable_split_irqchip(struct mvm *mvm, u64 nr_ioapic_pins)
 	if (mvm->created_vcpus)
 		goto out;
 	mvm->arch.nr_reserved_ioapic_pins = nr_ioapic_pins;
+	/* The pin count before the mode: mvm_irqchip_mode()'s acquire. */
 	smp_store_release(&mvm->arch.irqchip_mode, MVM_IRQCHIP_SPLIT);
 	r = 0;
 out:

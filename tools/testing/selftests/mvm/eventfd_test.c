@@ -94,17 +94,12 @@ enum irqchip { NO_IRQCHIP, SPLIT_IRQCHIP, FULL_IRQCHIP };
 static int irq_guest_create(struct mvm_guest *g, enum irqchip chip,
 			    bool vcpu)
 {
-	struct kvm_userspace_memory_region r = { .slot = 0 };
 	struct kvm_enable_cap cap = {
 		.cap = KVM_CAP_SPLIT_IRQCHIP, .args = { 24 },
 	};
 	int err = 0;
 
-	memset(g, 0, sizeof(*g));
-	g->sys_fd = mvm_open_dev();
-	g->vm_fd = ioctl(g->sys_fd, KVM_CREATE_VM, 0);
-	if (g->vm_fd < 0)
-		abort();
+	guest_create_vm(g, 1 << 21);
 	if (chip == SPLIT_IRQCHIP && ioctl(g->vm_fd, KVM_ENABLE_CAP, &cap))
 		err = -errno;
 	if (chip == FULL_IRQCHIP && ioctl(g->vm_fd, KVM_CREATE_IRQCHIP, 0))
@@ -112,17 +107,9 @@ static int irq_guest_create(struct mvm_guest *g, enum irqchip chip,
 	if (err) {
 		close(g->vm_fd);
 		close(g->sys_fd);
+		munmap(g->mem, g->mem_size);
 		return err;
 	}
-	g->mem_size = 1 << 21;
-	g->mem = mmap(NULL, g->mem_size, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (g->mem == MAP_FAILED)
-		abort();
-	r.memory_size = g->mem_size;
-	r.userspace_addr = (uintptr_t)g->mem;
-	if (ioctl(g->vm_fd, KVM_SET_USER_MEMORY_REGION, &r))
-		abort();
 	g->vcpu_fd = vcpu ? guest_add_vcpu(g, 0, &g->run) : -1;
 	return 0;
 }

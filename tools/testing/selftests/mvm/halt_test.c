@@ -99,27 +99,13 @@ static void on_sigusr1(int sig)
 static void irqchip_guest_mode(struct mvm_guest *g, int *fd1,
 			       struct kvm_run **run1, bool full)
 {
-	struct kvm_userspace_memory_region r = { .slot = 0 };
 	struct kvm_enable_cap cap = {
 		.cap = KVM_CAP_SPLIT_IRQCHIP, .args = { 24 },
 	};
 	struct sigaction sa = { .sa_handler = on_sigusr1 };
 
 	sigaction(SIGUSR1, &sa, NULL);
-	memset(g, 0, sizeof(*g));
-	g->sys_fd = mvm_open_dev();
-	g->vm_fd = ioctl(g->sys_fd, KVM_CREATE_VM, 0);
-	if (g->vm_fd < 0)
-		abort();
-	g->mem_size = 1 << 21;
-	g->mem = mmap(NULL, g->mem_size, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (g->mem == MAP_FAILED)
-		abort();
-	r.memory_size = g->mem_size;
-	r.userspace_addr = (uintptr_t)g->mem;
-	if (ioctl(g->vm_fd, KVM_SET_USER_MEMORY_REGION, &r))
-		abort();
+	guest_create_vm(g, 1 << 21);
 	if (full ? ioctl(g->vm_fd, KVM_CREATE_IRQCHIP, 0) :
 		   ioctl(g->vm_fd, KVM_ENABLE_CAP, &cap))
 		abort();

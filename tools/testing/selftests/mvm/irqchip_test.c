@@ -35,25 +35,9 @@ static int vm_ioctl_errno(int vm, unsigned long req, void *arg)
 /* A VM with memory at 0 and, if @irqchip, KVM_CREATE_IRQCHIP: no vCPU. */
 static void vm_create(struct mvm_guest *g, bool irqchip)
 {
-	struct kvm_userspace_memory_region r = { .slot = 0 };
-
-	memset(g, 0, sizeof(*g));
-	g->sys_fd = mvm_open_dev();
-	g->vm_fd = ioctl(g->sys_fd, KVM_CREATE_VM, 0);
-	if (g->vm_fd < 0)
-		abort();
-	g->mem_size = 1 << 21;
-	g->mem = mmap(NULL, g->mem_size, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (g->mem == MAP_FAILED)
-		abort();
-	r.memory_size = g->mem_size;
-	r.userspace_addr = (uintptr_t)g->mem;
-	if (ioctl(g->vm_fd, KVM_SET_USER_MEMORY_REGION, &r))
-		abort();
+	guest_create_vm(g, 1 << 21);
 	if (irqchip && ioctl(g->vm_fd, KVM_CREATE_IRQCHIP, 0))
 		abort();
-	g->vcpu_fd = -1;
 }
 
 static void vm_destroy(struct mvm_guest *g)

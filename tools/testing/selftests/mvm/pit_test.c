@@ -125,24 +125,11 @@ struct pit_vm {
  */
 static int pit_vm_create(struct pit_vm *vm, long pit_flags, bool irqchip)
 {
-	struct kvm_userspace_memory_region r = { .slot = 0 };
 	struct kvm_pit_config config = { .flags = pit_flags };
 	struct mvm_guest *g = &vm->g;
 
 	memset(vm, 0, sizeof(*vm));
-	g->sys_fd = mvm_open_dev();
-	g->vm_fd = ioctl(g->sys_fd, KVM_CREATE_VM, 0);
-	if (g->vm_fd < 0)
-		return -errno;
-	g->mem_size = 1 << 21;
-	g->mem = mmap(NULL, g->mem_size, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (g->mem == MAP_FAILED)
-		return -ENOMEM;
-	r.memory_size = g->mem_size;
-	r.userspace_addr = (uintptr_t)g->mem;
-	if (ioctl(g->vm_fd, KVM_SET_USER_MEMORY_REGION, &r))
-		return -errno;
+	guest_create_vm(g, 1 << 21);
 	if (irqchip && ioctl(g->vm_fd, KVM_CREATE_IRQCHIP, 0))
 		return -errno;
 	if (pit_flags >= 0 && ioctl(g->vm_fd, KVM_CREATE_PIT2, &config))

@@ -59,7 +59,7 @@ int guest_add_vcpu(struct mvm_guest *g, int id, struct kvm_run **run)
 	return fd;
 }
 
-void guest_create(struct mvm_guest *g, size_t mem_size)
+void guest_create_vm(struct mvm_guest *g, size_t mem_size)
 {
 	struct kvm_userspace_memory_region r = { .slot = 0 };
 
@@ -77,6 +77,12 @@ void guest_create(struct mvm_guest *g, size_t mem_size)
 	r.userspace_addr = (uintptr_t)g->mem;
 	if (ioctl(g->vm_fd, KVM_SET_USER_MEMORY_REGION, &r))
 		fatal("KVM_SET_USER_MEMORY_REGION");
+	g->vcpu_fd = -1;
+}
+
+void guest_create(struct mvm_guest *g, size_t mem_size)
+{
+	guest_create_vm(g, mem_size);
 	g->vcpu_fd = guest_add_vcpu(g, 0, &g->run);
 }
 

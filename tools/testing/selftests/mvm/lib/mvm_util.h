@@ -27,6 +27,8 @@ struct mvm_guest {
 };
 
 void guest_create(struct mvm_guest *g, size_t mem_size);
+/* The VM and its memory only (vcpu_fd -1): irqchips come before vCPUs. */
+void guest_create_vm(struct mvm_guest *g, size_t mem_size);
 void guest_destroy(struct mvm_guest *g);
 int guest_add_vcpu(struct mvm_guest *g, int id, struct kvm_run **run);
 /* Copy code to @gpa. */
