@@ -935,8 +935,13 @@ TEST(set_lapic_restores_timer)
  * in real mode at the SIPI vector with EFER, CR4 and CR0.PG/PE clear,
  * RDX the processor signature, and its MSRs kept (SDM table 9-1).
  */
+/*
+ * The spinning vCPUs exit at every turn (CPUID): under Bochs a guest
+ * spinning without exits with IF=0 keeps the one-CPU host from its timer
+ * interrupt, and the other vCPU's thread would never run (KVM alike).
+ */
 GUEST_CODE_BLOB(g_spin_ap, ".code64",
-	"movq $1, " C(4) "\n 1: jmp 1b\n");
+	"movq $1, " C(4) "\n 1: xor %eax, %eax\n cpuid\n jmp 1b\n");
 
 /*
  * The sender enables its APIC first, as an OS does: KVM 6.1 builds its
@@ -944,11 +949,11 @@ GUEST_CODE_BLOB(g_spin_ap, ".code64",
  * change, so until one happens an IPI does not find vCPU 1.
  */
 GUEST_CODE_BLOB(g_init_running, ".code64",
-	"mov $0xfee00000, %ebx\n"
-	"movl $0x1ff, 0xf0(%rbx)\n"
-	"1: cmpq $1, " C(4) "\n jne 1b\n"
-	"movl $0x01000000, 0x310(%rbx)\n movl $0x4500, 0x300(%rbx)\n"
-	"movl $0x01000000, 0x310(%rbx)\n movl $0x4620, 0x300(%rbx)\n"
+	"mov $0xfee00000, %esi\n"
+	"movl $0x1ff, 0xf0(%rsi)\n"
+	"1: xor %eax, %eax\n cpuid\n cmpq $1, " C(4) "\n jne 1b\n"
+	"movl $0x01000000, 0x310(%rsi)\n movl $0x4500, 0x300(%rsi)\n"
+	"movl $0x01000000, 0x310(%rsi)\n movl $0x4620, 0x300(%rsi)\n"
 	"out %al, $0x80\n");
 
 #define MSR_STAR	0xc0000081
