@@ -462,16 +462,27 @@ void mvm_apic_eoi_broadcast(struct mvm_vcpu *vcpu, int vector)
 /* ------------------------------------------------------------------ */
 /* VM ioctls                                                            */
 
+/*
+ * mvm->lock held: an irqchip (full or split) may still be chosen.  KVM's
+ * order: -EEXIST once one exists, -EINVAL once a vCPU does.
+ */
+static int mvm_irqchip_may_create(struct mvm *mvm)
+{
+	lockdep_assert_held(&mvm->lock);
+	if (mvm_irqchip_in_kernel(mvm))
+		return -EEXIST;
+	if (mvm->created_vcpus)
+		return -EINVAL;
+	return 0;
+}
+
 static int mvm_create_irqchip(struct mvm *mvm)
 {
 	int r;
 
 	mutex_lock(&mvm->lock);
-	r = -EEXIST;
-	if (mvm_irqchip_in_kernel(mvm))
-		goto out;
-	r = -EINVAL;
-	if (mvm->created_vcpus)
+	r = mvm_irqchip_may_create(mvm);
+	if (r)
 		goto out;
 
 	r = mvm_pic_create(mvm);
@@ -640,11 +651,8 @@ int mvm_enable_split_irqchip(struct mvm *mvm, u64 nr_ioapic_pins)
 	if (nr_ioapic_pins > MVM_MAX_RESERVED_IOAPIC_PINS)
 		return -EINVAL;
 	mutex_lock(&mvm->lock);
-	r = -EEXIST;
-	if (mvm_irqchip_in_kernel(mvm))
-		goto out;
-	r = -EINVAL;
-	if (mvm->created_vcpus)
+	r = mvm_irqchip_may_create(mvm);
+	if (r)
 		goto out;
 	mvm->arch.nr_reserved_ioapic_pins = nr_ioapic_pins;
 	/* The pin count before the mode: mvm_irqchip_mode()'s acquire. */
