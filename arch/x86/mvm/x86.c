@@ -980,6 +980,15 @@ static void mvm_post_run_save(struct mvm_vcpu *vcpu)
 		mvm_ready_for_interrupt_injection(vcpu);
 }
 
+/* KVM_EXIT_IOAPIC_EOI for the vector mvm_apic_eoi_broadcast() left. */
+static int mvm_ioapic_eoi_exit(struct mvm_vcpu *vcpu)
+{
+	clear_bit(MVM_REQ_IOAPIC_EOI_EXIT, &vcpu->requests);
+	vcpu->run->exit_reason = KVM_EXIT_IOAPIC_EOI;
+	vcpu->run->eoi.vector = vcpu->arch.pending_ioapic_eoi;
+	return 0;
+}
+
 /* 1: keep going, 0: back to userspace, <0: error. */
 static int mvm_vcpu_enter_guest(struct mvm_vcpu *vcpu)
 {
@@ -991,7 +1000,15 @@ static int mvm_vcpu_enter_guest(struct mvm_vcpu *vcpu)
 	 * interrupts are off.  One plain test on the common path.
 	 */
 	if (unlikely(READ_ONCE(vcpu->requests) &
-		     (BIT(MVM_REQ_CLOCK_UPDATE) | BIT(MVM_REQ_APIC_EVENTS)))) {
+		     (BIT(MVM_REQ_CLOCK_UPDATE) | BIT(MVM_REQ_APIC_EVENTS) |
+		      BIT(MVM_REQ_IOAPIC_EOI_EXIT)))) {
+		/*
+		 * Split irqchip: userspace's IOAPIC hears the EOI first.  Only
+		 * this thread sets the request (the guest's EOI), so it cannot
+		 * appear later, before entry.
+		 */
+		if (test_bit(MVM_REQ_IOAPIC_EOI_EXIT, &vcpu->requests))
+			return mvm_ioapic_eoi_exit(vcpu);
 		if (test_and_clear_bit(MVM_REQ_APIC_EVENTS, &vcpu->requests) &&
 		    mvm_apic_accept_events(vcpu) &&
 		    vcpu->arch.mp_state != KVM_MP_STATE_RUNNABLE)
@@ -1009,16 +1026,6 @@ static int mvm_vcpu_enter_guest(struct mvm_vcpu *vcpu)
 	if (unlikely(READ_ONCE(vcpu->requests))) {
 		if (test_and_clear_bit(MVM_REQ_TLB_FLUSH, &vcpu->requests))
 			mvm_x86_ops->flush_tlb(vcpu);
-		/* Split irqchip: userspace's IOAPIC hears the EOI first. */
-		if (test_bit(MVM_REQ_IOAPIC_EOI_EXIT, &vcpu->requests)) {
-			vcpu->mode = MVM_OUTSIDE_GUEST_MODE;
-			local_irq_enable();
-			preempt_enable();
-			clear_bit(MVM_REQ_IOAPIC_EOI_EXIT, &vcpu->requests);
-			vcpu->run->exit_reason = KVM_EXIT_IOAPIC_EOI;
-			vcpu->run->eoi.vector = vcpu->arch.pending_ioapic_eoi;
-			return 0;
-		}
 	}
 	/* An INIT/SIPI that came after the check at the top: go round. */
 	if (unlikely(mvm_entry_work_pending() || !mvm_hw_enabled_this_cpu() ||
@@ -1248,12 +1255,8 @@ static int mvm_vcpu_block(struct mvm_vcpu *vcpu)
 	if (unlikely(reqs & MVM_BLOCK_EXIT_REQUESTS)) {
 		if (test_and_clear_bit(MVM_REQ_TRIPLE_FAULT, &vcpu->requests))
 			return mvm_handle_triple_fault(vcpu);
-		if (test_and_clear_bit(MVM_REQ_IOAPIC_EOI_EXIT,
-				       &vcpu->requests)) {
-			vcpu->run->exit_reason = KVM_EXIT_IOAPIC_EOI;
-			vcpu->run->eoi.vector = vcpu->arch.pending_ioapic_eoi;
-			return 0;
-		}
+		if (test_bit(MVM_REQ_IOAPIC_EOI_EXIT, &vcpu->requests))
+			return mvm_ioapic_eoi_exit(vcpu);
 	}
 	clear_bit(MVM_REQ_UNBLOCK, &vcpu->requests);
 
