@@ -10,12 +10,12 @@
 #   make bench        tools/mvm-bench against KVM and mvm, both vendors
 #   make clean
 #
-# KDIR defaults to the newest installed Debian cloud kernel headers, which is
-# the kernel the nested test rig boots.  On a real host:
+# KDIR defaults to the Debian cloud kernel the nested test rig boots
+# (tools/testing/rig/kver.sh: the one linux-headers-cloud-amd64 depends on).
+# On a real host:
 #   make KDIR=/lib/modules/$(uname -r)/build
 
-KVER ?= $(shell ls -d /usr/src/linux-headers-*-cloud-amd64 2>/dev/null | \
-	sed 's|.*/linux-headers-||' | sort -V | tail -n 1)
+KVER ?= $(shell tools/testing/rig/kver.sh)
 KDIR ?= /lib/modules/$(KVER)/build
 
 PWD := $(shell pwd)

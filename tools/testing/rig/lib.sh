@@ -5,9 +5,8 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 RIG=$TOP/tools/testing/rig
 OUT=$TOP/build/rig
 
-# The newest installed Debian cloud kernel: the one we boot and build for.
-KVER=$(ls -d /usr/src/linux-headers-*-cloud-amd64 2>/dev/null |
-	sed 's|.*/linux-headers-||' | sort -V | tail -n 1)
+# The Debian cloud kernel we boot and build for (kver.sh says which).
+KVER=${KVER:-$("$RIG/kver.sh")}
 VMLINUZ=/boot/vmlinuz-$KVER
 MODDIR=/lib/modules/$KVER/kernel
 
