@@ -150,6 +150,9 @@ struct mvm {
 
 	struct mvm_io_bus __rcu *buses[MVM_NR_BUSES]; /* S */
 
+	/* A: where mvm_vcpu_on_spin() starts its round-robin search. */
+	int last_boosted_vcpu;
+
 	/* virt/mvm/eventfd.c: KVM_IRQFD and KVM_IOEVENTFD. */
 	struct {
 		spinlock_t lock;	/* items */
@@ -203,6 +206,15 @@ struct mvm_vcpu {
 	struct rcuwait wait;
 
 	/*
+	 * Directed yield (mvm_vcpu_on_spin()).  @pid: the thread that last
+	 * entered KVM_RUN; written by it under M, read under RCU by spinning
+	 * siblings.  @preempted: that thread lost its CPU while runnable
+	 * inside KVM_RUN; T to write (the preempt notifiers), A to read.
+	 */
+	struct pid __rcu *pid;
+	bool preempted;
+
+	/*
 	 * KVM_SET_SIGNAL_MASK: the thread's signal mask while in KVM_RUN
 	 * (mvm_main.c).  M.
 	 */
@@ -236,6 +248,7 @@ static inline struct mvm_memslots *mvm_memslots(struct mvm *mvm)
 
 /* virt/mvm/mvm_main.c */
 extern char *mvm_devname;
+void mvm_vcpu_on_spin(struct mvm_vcpu *me);
 
 /* virt/mvm/eventfd.c */
 int mvm_irqfd_init(void);			/* module load: the shutdown workqueue */

@@ -17,6 +17,7 @@
 #include <linux/namei.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -81,6 +82,7 @@ out_vcpu:
 static void mvm_vcpu_free(struct mvm_vcpu *vcpu)
 {
 	mvm_arch_vcpu_destroy(vcpu);
+	put_pid(rcu_dereference_protected(vcpu->pid, 1));
 	free_page((unsigned long)vcpu->pio_data);
 	free_page((unsigned long)vcpu->run);
 	mvm_arch_free_vcpu(vcpu);
@@ -272,6 +274,23 @@ static long mvm_vcpu_set_signal_mask(struct mvm_vcpu *vcpu,
 	return 0;
 }
 
+/*
+ * The thread that runs the vCPU changed (the first KVM_RUN, or the VMM
+ * moved the vCPU to another thread): mvm_vcpu_on_spin() yields to the new
+ * one.  Rare, so the old pid simply waits out the readers.
+ */
+static void mvm_vcpu_set_pid(struct mvm_vcpu *vcpu)
+{
+	struct pid *old = rcu_dereference_protected(vcpu->pid,
+						     lockdep_is_held(&vcpu->mutex));
+
+	rcu_assign_pointer(vcpu->pid, get_task_pid(current, PIDTYPE_PID));
+	if (old) {
+		synchronize_rcu();
+		put_pid(old);
+	}
+}
+
 static long mvm_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 			   unsigned long arg)
 {
@@ -298,6 +317,8 @@ static long mvm_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		r = -EINVAL;
 		if (arg)
 			break;
+		if (unlikely(rcu_access_pointer(vcpu->pid) != task_pid(current)))
+			mvm_vcpu_set_pid(vcpu);
 		mvm_sigset_activate(vcpu);
 		r = mvm_arch_vcpu_run(vcpu);
 		mvm_sigset_deactivate(vcpu);
@@ -323,6 +344,48 @@ static const struct file_operations mvm_vcpu_fops = {
 	.mmap		= mvm_vcpu_mmap,
 	.llseek		= noop_llseek,
 };
+
+/*
+ * The guest spins in a PAUSE loop (VMX PAUSE-loop exiting, SVM's PAUSE
+ * filter): likely it waits for a lock or a flag that another vCPU will
+ * release, and on a busy host that vCPU's thread may be waiting for a CPU
+ * (the lock-holder preemption problem).  Give this CPU to a sibling whose
+ * thread was preempted inside KVM_RUN, round robin from the last one
+ * boosted so that every sibling gets its turn, as KVM's
+ * kvm_vcpu_on_spin() does.  A sibling that sleeps (HLT, waiting for a
+ * SIPI) or runs is not a candidate.  Process context, preemptible.
+ */
+void mvm_vcpu_on_spin(struct mvm_vcpu *me)
+{
+	struct mvm *mvm = me->mvm;
+	int n = atomic_read(&mvm->online_vcpus);
+	int start = READ_ONCE(mvm->last_boosted_vcpu);
+	int i;
+
+	smp_rmb();	/* vcpus[i] is published before online_vcpus counts it */
+	for (i = 1; i <= n; i++) {
+		int idx = (start + i) % n;
+		struct mvm_vcpu *vcpu = mvm->vcpus[idx];
+		struct task_struct *task;
+		int yielded;
+
+		if (vcpu == me || !READ_ONCE(vcpu->preempted))
+			continue;
+		rcu_read_lock();
+		task = get_pid_task(rcu_dereference(vcpu->pid), PIDTYPE_PID);
+		rcu_read_unlock();
+		if (!task)
+			continue;
+		yielded = yield_to(task, true);
+		put_task_struct(task);
+		if (yielded > 0) {
+			WRITE_ONCE(mvm->last_boosted_vcpu, idx);
+			break;
+		}
+		if (yielded < 0)	/* nobody else wants this CPU */
+			break;
+	}
+}
 
 static struct mvm_vcpu *mvm_get_vcpu_by_id(struct mvm *mvm, u32 id)
 {

@@ -139,6 +139,19 @@ int mvm_emulate_nop(struct mvm_vcpu *vcpu)
 	return 1;
 }
 
+/*
+ * A PAUSE-loop exit (VMX, SDM 26.1.3 "PAUSE-loop exiting") or a filtered
+ * PAUSE intercept (SVM, APM 15.14.4): the guest spins, let a preempted
+ * sibling run (mvm_vcpu_on_spin()), then continue after the PAUSE.  The
+ * exit is also where the host takes its own pending interrupts: a guest
+ * that spins with interrupts off exits here too.
+ */
+int mvm_handle_pause(struct mvm_vcpu *vcpu)
+{
+	mvm_vcpu_on_spin(vcpu);
+	return mvm_emulate_nop(vcpu);
+}
+
 /* No PMU for the guest: host counters stay the host's. */
 int mvm_emulate_rdpmc(struct mvm_vcpu *vcpu)
 {

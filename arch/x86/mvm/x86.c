@@ -392,13 +392,19 @@ static void mvm_vcpu_arrive(struct mvm_vcpu *vcpu, int cpu)
 
 static void mvm_sched_in(struct preempt_notifier *pn, int cpu)
 {
-	mvm_vcpu_arrive(preempt_notifier_to_vcpu(pn), cpu);
+	struct mvm_vcpu *vcpu = preempt_notifier_to_vcpu(pn);
+
+	WRITE_ONCE(vcpu->preempted, false);
+	mvm_vcpu_arrive(vcpu, cpu);
 }
 
 static void mvm_sched_out(struct preempt_notifier *pn, struct task_struct *next)
 {
 	struct mvm_vcpu *vcpu = preempt_notifier_to_vcpu(pn);
 
+	/* Still runnable: preempted, a candidate for mvm_vcpu_on_spin(). */
+	if (task_is_running(current))
+		WRITE_ONCE(vcpu->preempted, true);
 	WRITE_ONCE(vcpu->cpu, -1);
 	mvm_x86_ops->vcpu_put(vcpu);
 }
@@ -424,6 +430,7 @@ void mvm_vcpu_load(struct mvm_vcpu *vcpu)
 void mvm_vcpu_put(struct mvm_vcpu *vcpu)
 {
 	preempt_disable();
+	WRITE_ONCE(vcpu->preempted, false);	/* back to userspace */
 	WRITE_ONCE(vcpu->cpu, -1);
 	mvm_x86_ops->vcpu_put(vcpu);
 	preempt_notifier_unregister(&vcpu->preempt_notifier);

@@ -284,6 +284,7 @@ int mvm_handle_host_event(struct mvm_vcpu *vcpu);
 int mvm_handle_ud(struct mvm_vcpu *vcpu);
 /* Skip the instruction: INVD, WBINVD, MONITOR, MWAIT. */
 int mvm_emulate_nop(struct mvm_vcpu *vcpu);
+int mvm_handle_pause(struct mvm_vcpu *vcpu);
 /* #GP: no PMU for the guest. */
 int mvm_emulate_rdpmc(struct mvm_vcpu *vcpu);
 

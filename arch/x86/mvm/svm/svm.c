@@ -295,6 +295,19 @@ static void svm_vcpu_reset(struct mvm_vcpu *vcpu)
 	svm_set_intercept(vmcb, INTERCEPT_MONITOR);
 	svm_set_intercept(vmcb, INTERCEPT_MWAIT);
 	svm_set_intercept(vmcb, INTERCEPT_XSETBV);
+	/*
+	 * The PAUSE filter (APM 15.14.4), KVM's rule and defaults: only
+	 * where the CPU filters (else every PAUSE would exit), intercepting
+	 * after 3000 PAUSEs, or with the threshold those that come at most
+	 * 128 cycles apart.  A spinning vCPU then gives its CPU to a
+	 * preempted sibling (mvm_handle_pause()).
+	 */
+	if (boot_cpu_has(X86_FEATURE_PAUSEFILTER)) {
+		c->pause_filter_count = 3000;
+		if (boot_cpu_has(X86_FEATURE_PFTHRESHOLD))
+			c->pause_filter_thresh = 128;
+		svm_set_intercept(vmcb, INTERCEPT_PAUSE);
+	}
 	/* INVD would drop the host's dirty cache lines; WBINVD is a DoS. */
 	svm_set_intercept(vmcb, INTERCEPT_INVD);
 	svm_set_intercept(vmcb, INTERCEPT_WBINVD);
@@ -963,6 +976,16 @@ static int svm_handle_npf(struct mvm_vcpu *vcpu)
 				    c->exit_info_1 & MVM_ACC_FETCH);
 }
 
+/* Without NRIP save the PAUSE is simply executed again: it is a hint. */
+static int svm_handle_pause(struct mvm_vcpu *vcpu)
+{
+	if (!(svm_features & SVM_FEATURE_NRIPS)) {
+		mvm_vcpu_on_spin(vcpu);
+		return 1;
+	}
+	return mvm_handle_pause(vcpu);
+}
+
 static int svm_handle_shutdown(struct mvm_vcpu *vcpu)
 {
 	/* The VMCB is undefined after a shutdown (APM 15.11): start over. */
@@ -1123,6 +1146,7 @@ static int (*const svm_exit_handlers[])(struct mvm_vcpu *vcpu) = {
 	[SVM_EXIT_INVD]		= mvm_emulate_nop,
 	[SVM_EXIT_WBINVD]	= mvm_emulate_nop,
 	[SVM_EXIT_RDPMC]	= mvm_emulate_rdpmc,
+	[SVM_EXIT_PAUSE]	= svm_handle_pause,
 };
 
 /*

@@ -331,10 +331,16 @@ int vmx_probe(const char **why)
 		*why = "missing basic VMX controls";
 		return -ENODEV;
 	}
+	/*
+	 * PAUSE-loop exiting where the CPU has it (SDM 26.1.3): a vCPU
+	 * spinning on a lock whose holder's thread is preempted gives its
+	 * CPU away (mvm_handle_pause()), as under KVM.
+	 */
 	if (vmx_adjust_controls(SECONDARY_EXEC_ENABLE_EPT |
 				SECONDARY_EXEC_UNRESTRICTED_GUEST |
 				SECONDARY_EXEC_WBINVD_EXITING,
-				SECONDARY_EXEC_ENABLE_VPID,
+				SECONDARY_EXEC_ENABLE_VPID |
+				SECONDARY_EXEC_PAUSE_LOOP_EXITING,
 				MSR_IA32_VMX_PROCBASED_CTLS2, &vmx_caps.proc2)) {
 		*why = "no EPT, unrestricted guest or WBINVD exiting";
 		return -ENODEV;
@@ -670,6 +676,14 @@ static void vmx_vcpu_reset(struct mvm_vcpu *vcpu)
 	vmcs_write(EXCEPTION_BITMAP, BIT(DB_VECTOR) | BIT(AC_VECTOR) |
 				     BIT(MC_VECTOR));
 	vmcs_write(MSR_BITMAP, __pa(vmx_msr_bitmap));
+	if (vmx_caps.proc2 & SECONDARY_EXEC_PAUSE_LOOP_EXITING) {
+		/*
+		 * KVM's defaults, in TSC cycles: PAUSEs at most PLE_GAP apart
+		 * are one loop, which exits once it spans PLE_WINDOW.
+		 */
+		vmcs_write(PLE_GAP, 128);
+		vmcs_write(PLE_WINDOW, 4096);
+	}
 	vmcs_write(EPT_POINTER, vmx_eptp(vcpu));
 	if (vmx->vpid)
 		vmcs_write(VIRTUAL_PROCESSOR_ID, vmx->vpid);
@@ -1511,6 +1525,7 @@ static int (*const vmx_exit_handlers[])(struct mvm_vcpu *vcpu) = {
 	[EXIT_REASON_EPT_VIOLATION]		= vmx_handle_ept_violation,
 	[EXIT_REASON_EPT_MISCONFIG]		= vmx_handle_ept_misconfig,
 	[EXIT_REASON_XSETBV]			= mvm_emulate_xsetbv,
+	[EXIT_REASON_PAUSE_INSTRUCTION]		= mvm_handle_pause,
 };
 
 static int vmx_handle_exit(struct mvm_vcpu *vcpu)
