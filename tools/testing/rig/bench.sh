@@ -54,6 +54,7 @@ table() {	# $1: log, $2: title
 			       (kv > 0 && mv >= 0) ? sprintf("%.2f", mv / kv) : "-"
 		}
 	}'
+	tr -d '\r' < "$1" | grep -o '@@ bench-note .*' | sort -u | sed 's/^@@ bench-note /  note: /'
 }
 case $configs in *" vmx "*)
 	table "$OUT/bench-vmx.log" "VT-x under Bochs (instruction-counted, exact):" ;;
