@@ -83,6 +83,7 @@ struct mvm_lapic_irq {
 
 /* At vCPU creation when the VM has an irqchip; freed with the vCPU. */
 int mvm_lapic_create(struct mvm_vcpu *vcpu);
+void mvm_lapic_wait_expired_timer(struct mvm_vcpu *vcpu);
 void mvm_lapic_free(struct mvm_vcpu *vcpu);
 /* RESET (init_event false) or INIT (true): SDM 10.4.7.1 / 10.4.7.3. */
 void mvm_lapic_reset(struct mvm_vcpu *vcpu, bool init_event);

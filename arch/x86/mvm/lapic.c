@@ -20,8 +20,10 @@
  * whose callback sets the timer vector in IRR and kicks the vCPU, so it
  * keeps firing while the vCPU's thread sleeps.
  */
+#include <linux/delay.h>
 #include <linux/hrtimer.h>
 #include <linux/math64.h>
+#include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/apicdef.h>
@@ -79,6 +81,8 @@ struct mvm_lapic {
 	s64 period_ns;			/* TMICT in ns (callback reads) */
 	ktime_t target;			/* next expiry (callback advances) */
 	u64 tsc_deadline;		/* IA32_TSC_DEADLINE (callback clears) */
+	/* How early the hrtimer fires for a TSC deadline (see below). */
+	u32 timer_advance_ns;
 
 	/* INIT / SIPI received, acted on by the vCPU's thread.  A. */
 	unsigned long pending_events;
@@ -511,6 +515,29 @@ bool mvm_apic_accept_pic_intr(struct mvm_vcpu *vcpu)
 /* ------------------------------------------------------------------ */
 /* Timer (SDM 10.5.4)                                                   */
 
+/*
+ * Timer advance, as KVM's lapic_timer_advance_ns: a TSC-deadline timer's
+ * hrtimer fires early by timer_advance_ns, so that the wake-up of a
+ * halted vCPU and the way to the entry happen before the deadline; the
+ * entry then waits, interrupts off, until the guest's TSC reaches the
+ * deadline (mvm_lapic_wait_expired_timer()): the guest never sees its
+ * timer interrupt early, only less late.  The advance adapts to what the
+ * wait measures: an eighth of each miss between 100 ns and 10 us is added
+ * (late) or taken away (early), within 5 us.  -1 (the default): adaptive
+ * from 1 us; 0: off; N: fixed at N ns.  Periodic and one-shot timers are
+ * not advanced (their expiry is not a guest TSC value to wait for).
+ */
+static int lapic_timer_advance_ns = -1;
+module_param(lapic_timer_advance_ns, int, 0444);
+MODULE_PARM_DESC(lapic_timer_advance_ns,
+		 "ns a TSC-deadline timer fires early to hide the entry latency (-1: adaptive)");
+
+#define MVM_TIMER_ADVANCE_INIT_NS	1000
+#define MVM_TIMER_ADVANCE_MAX_NS	5000
+#define MVM_TIMER_ADVANCE_ADJUST_MIN_NS	100
+#define MVM_TIMER_ADVANCE_ADJUST_MAX_NS	10000
+#define MVM_TIMER_ADVANCE_ADJUST_STEP	8
+
 static inline bool lapic_timer_periodic(struct mvm_lapic *apic)
 {
 	return apic->timer_mode == APIC_LVT_TIMER_PERIODIC;
@@ -547,6 +574,10 @@ static enum hrtimer_restart lapic_timer_fn(struct hrtimer *timer)
 {
 	struct mvm_lapic *apic = container_of(timer, struct mvm_lapic, timer);
 
+	/* Before the kick of the delivery: the entry waits for it. */
+	if (lapic_timer_tscdeadline(apic) && apic->timer_advance_ns)
+		WRITE_ONCE(apic->vcpu->arch.timer_expired_deadline,
+			   apic->tsc_deadline);
 	lapic_deliver_lvt(apic, APIC_LVTT);
 
 	if (lapic_timer_periodic(apic) && apic->period_ns) {
@@ -593,9 +624,47 @@ static void lapic_start_tscdeadline(struct mvm_lapic *apic)
 		return;
 	}
 	ns = mul_u64_u32_div(deadline - guest_tsc, NSEC_PER_MSEC, khz);
+	ns = ns > apic->timer_advance_ns ? ns - apic->timer_advance_ns : 0;
 	/* A deadline centuries away must not wrap into the past. */
 	apic->target = ns < KTIME_MAX - now ? ktime_add_ns(now, ns) : KTIME_MAX;
 	hrtimer_start(&apic->timer, apic->target, HRTIMER_MODE_ABS_HARD);
+}
+
+/*
+ * Interrupts off, just before the entry: the TSC-deadline timer fired
+ * early (timer advance).  Wait until the guest's TSC reaches the
+ * deadline, and let the miss tune the advance.  Bounded by the advance
+ * itself (at most 5 us), unless the host's clocks disagree.
+ */
+void mvm_lapic_wait_expired_timer(struct mvm_vcpu *vcpu)
+{
+	struct mvm_lapic *apic = vcpu->arch.apic;
+	u64 deadline = vcpu->arch.timer_expired_deadline;
+	u32 khz = vcpu->arch.tsc_khz;
+	u64 guest_tsc, ns;
+	bool early;
+
+	WRITE_ONCE(vcpu->arch.timer_expired_deadline, 0);
+	if (!apic || !khz)
+		return;
+	guest_tsc = mvm_read_guest_tsc(vcpu);
+	early = guest_tsc < deadline;
+	ns = mul_u64_u32_div(early ? deadline - guest_tsc : guest_tsc - deadline,
+			     NSEC_PER_MSEC, khz);
+	if (early)
+		ndelay(min_t(u64, ns, MVM_TIMER_ADVANCE_MAX_NS));
+
+	if (lapic_timer_advance_ns != -1 ||
+	    ns < MVM_TIMER_ADVANCE_ADJUST_MIN_NS ||
+	    ns > MVM_TIMER_ADVANCE_ADJUST_MAX_NS)
+		return;
+	if (early)
+		apic->timer_advance_ns -= min_t(u32, apic->timer_advance_ns,
+						ns / MVM_TIMER_ADVANCE_ADJUST_STEP);
+	else
+		apic->timer_advance_ns += ns / MVM_TIMER_ADVANCE_ADJUST_STEP;
+	if (apic->timer_advance_ns > MVM_TIMER_ADVANCE_MAX_NS)
+		apic->timer_advance_ns = MVM_TIMER_ADVANCE_INIT_NS;
 }
 
 /*
@@ -1087,6 +1156,9 @@ int mvm_lapic_create(struct mvm_vcpu *vcpu)
 	}
 	apic->vcpu = vcpu;
 	apic->divide_count = 2;
+	apic->timer_advance_ns = lapic_timer_advance_ns == -1 ?
+		MVM_TIMER_ADVANCE_INIT_NS :
+		min_t(u32, max(lapic_timer_advance_ns, 0), MVM_TIMER_ADVANCE_MAX_NS);
 	hrtimer_init(&apic->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_HARD);
 	apic->timer.function = lapic_timer_fn;
 	vcpu->arch.apic = apic;

@@ -222,6 +222,13 @@ struct mvm_vcpu_arch {
 	/* In-kernel local APIC (lapic.c), NULL without an irqchip.  C. */
 	struct mvm_lapic *apic;
 	/*
+	 * The guest TSC deadline whose timer the LAPIC's hrtimer delivered
+	 * early, by the timer advance: the entry waits for it
+	 * (mvm_lapic_wait_expired_timer()).  0: none.  The hrtimer callback
+	 * sets it, the vCPU's thread clears it.  A.
+	 */
+	u64 timer_expired_deadline;
+	/*
 	 * The split irqchip: an ExtINT vector userspace's PIC queued with
 	 * KVM_INTERRUPT (-1: none), and the vector of a level-triggered EOI
 	 * for userspace's IOAPIC (KVM_EXIT_IOAPIC_EOI).

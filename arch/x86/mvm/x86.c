@@ -187,6 +187,7 @@ void mvm_make_all_vcpus_request(struct mvm *mvm, int req)
 		int cpu;
 
 		set_bit(req, &vcpu->requests);
+		/* The request before the mode: pairs with the entry's. */
 		smp_mb__after_atomic();
 		cpu = READ_ONCE(vcpu->cpu);
 		/* EXITING: a kick's IPI may not have landed yet; wait too. */
@@ -1029,6 +1030,7 @@ static int mvm_vcpu_enter_guest(struct mvm_vcpu *vcpu)
 	preempt_disable();
 	local_irq_disable();
 
+	/* The mode before the requests: pairs with mvm_vcpu_kick()'s. */
 	smp_store_mb(vcpu->mode, MVM_IN_GUEST_MODE);
 	if (unlikely(READ_ONCE(vcpu->requests))) {
 		if (test_and_clear_bit(MVM_REQ_TLB_FLUSH, &vcpu->requests))
@@ -1077,6 +1079,9 @@ static int mvm_vcpu_enter_guest(struct mvm_vcpu *vcpu)
 	guest_drs = vcpu->arch.dr7 & MVM_DR7_BP_ENABLED;
 	if (unlikely(guest_drs))
 		mvm_load_guest_drs(vcpu);
+	/* Last before the entry: the timer interrupt is not seen early. */
+	if (unlikely(vcpu->arch.timer_expired_deadline))
+		mvm_lapic_wait_expired_timer(vcpu);
 
 	trace_mvm_entry(vcpu);
 	mvm_guest_enter_irqoff();
