@@ -88,7 +88,9 @@ void guest_create(struct mvm_guest *g, size_t mem_size)
 
 void guest_destroy(struct mvm_guest *g)
 {
-	munmap(g->run, 4096);
+	/* The whole vCPU mmap: a page left mapped keeps the VM alive. */
+	if (g->run)
+		munmap(g->run, ioctl(g->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0));
 	close(g->vcpu_fd);
 	close(g->vm_fd);
 	close(g->sys_fd);
