@@ -62,6 +62,13 @@ struct mvm_memory_slot {
 	gfn_t base_gfn;
 	unsigned long npages;
 	unsigned long userspace_addr;
+	/*
+	 * KVM_MEM_LOG_DIRTY_PAGES: one bit per page (little-endian bit
+	 * order, as KVM_GET_DIRTY_LOG copies it), then as many bits again
+	 * for the harvest's copy; NULL when not logging.  Shared by the
+	 * copies of the slot across updates; freed after SRCU readers.
+	 */
+	unsigned long *dirty_bitmap;
 };
 
 /*
@@ -277,7 +284,7 @@ void mvm_arch_vcpu_destroy(struct mvm_vcpu *vcpu);
 long mvm_arch_vcpu_ioctl(struct mvm_vcpu *vcpu, unsigned int ioctl,
 			 unsigned long arg);
 int mvm_arch_vcpu_run(struct mvm_vcpu *vcpu);
-/* A memslot was deleted or moved: drop its mappings and page pins. */
+/* A memslot was deleted or moved: zap its nested mappings. */
 void mvm_arch_flush_memslot(struct mvm *mvm,
 			    const struct mvm_memory_slot *slot);
 

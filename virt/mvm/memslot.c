@@ -5,8 +5,8 @@
  *
  * An update copies the slot array, edits the copy, publishes it with
  * rcu_assign_pointer() and waits for SRCU readers, so the fault path never
- * blocks on an update.  Only then are the old slot's nested mappings and
- * page pins dropped: no reader can map that range again by then.
+ * blocks on an update.  Only then are the old slot's nested mappings
+ * zapped: no reader can map that range again by then.
  */
 #include <linux/mm.h>
 #include <linux/slab.h>

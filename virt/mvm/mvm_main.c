@@ -421,6 +421,7 @@ static long mvm_check_extension(struct mvm *mvm, long ext)
 	case KVM_CAP_IOEVENTFD_NO_LENGTH:
 	case KVM_CAP_IRQFD:
 	case KVM_CAP_IRQFD_RESAMPLE:
+	case KVM_CAP_SYNC_MMU:		/* the MMU notifier (mmu.c) */
 		return 1;
 	case KVM_CAP_NR_MEMSLOTS:
 		return MVM_USER_MEM_SLOTS;
