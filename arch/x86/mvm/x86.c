@@ -249,6 +249,17 @@ void mvm_arch_flush_memslot(struct mvm *mvm, const struct mvm_memory_slot *slot)
 	mvm_mmu_zap_gfn_range(mvm, slot->base_gfn, slot->base_gfn + slot->npages);
 }
 
+bool mvm_arch_write_protect_mask(struct mvm *mvm, gfn_t base,
+				 unsigned long mask)
+{
+	return mvm_mmu_write_protect_mask(mvm, base, mask);
+}
+
+void mvm_arch_flush_remote_tlbs(struct mvm *mvm)
+{
+	mvm_make_all_vcpus_request(mvm, MVM_REQ_TLB_FLUSH);
+}
+
 /* ------------------------------------------------------------------ */
 /* VM                                                                   */
 
