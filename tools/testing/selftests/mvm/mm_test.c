@@ -442,4 +442,92 @@ TEST_F_TIMEOUT(cg, ksm_merges_two_guests, 300)
 	munmap(mb, size);
 }
 
+/* ------------------------------------------------------------------ */
+/* Swap                                                                 */
+
+/* zram swap of @mib MiB (the rig ships the modules in /m). */
+static bool zram_swap_on(long mib)
+{
+	char size[32];
+
+	if (access("/sys/block/zram0", F_OK)) {
+		if (access("/m/zram.ko", F_OK))
+			return false;
+		system("insmod /m/lzo-rle.ko 2>/dev/null; "
+		       "insmod /m/zsmalloc.ko 2>/dev/null; "
+		       "insmod /m/zram.ko 2>/dev/null");
+	}
+	system("swapoff /dev/zram0 2>/dev/null; "
+	       "echo 1 > /sys/block/zram0/reset");
+	snprintf(size, sizeof(size), "%ldM", mib);
+	if (write_file("/sys/block/zram0/disksize", size))
+		return false;
+	return !system("mkswap /dev/zram0 >/dev/null && swapon /dev/zram0");
+}
+
+static void zram_swap_off(void)
+{
+	system("swapoff /dev/zram0; echo 1 > /sys/block/zram0/reset");
+}
+
+static long meminfo_kib(const char *key)
+{
+	char line[256];
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) &&
+		    sscanf(line + strlen(key), ": %ld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/*
+ * A guest four times bigger than its memory cgroup's limit (128 MiB in
+ * 32 MiB; a quarter of that on Bochs), with zram swap: it writes a pattern
+ * to all its memory and reads it back intact, while the cgroup's usage
+ * stays within the limit (the rest went to swap).
+ */
+TEST_F_TIMEOUT(cg, guest_larger_than_cgroup_swaps, 600)
+{
+	const char *vendor = getenv("MVM_VENDOR");
+	bool small = vendor && !strcmp(vendor, "vmx");
+	const size_t size = (small ? 32UL : 128UL) << 20, pages = size / 4096;
+	const long limit = size / 4;
+	long swap0, swap1, peak;
+	struct mvm_guest g;
+	uint8_t *mem;
+	char cg[128];
+
+	if (!zram_swap_on((size >> 20) * 2))
+		SKIP(return, "no zram swap");
+	if (!memcg_enter("swap", cg, sizeof(cg))) {
+		zram_swap_off();
+		SKIP(return, "no cgroup v1 memory controller");
+	}
+	ASSERT_EQ(0, write_num(cg, "memory.limit_in_bytes", limit));
+	swap0 = meminfo_kib("SwapFree");
+
+	mem = setup(_metadata, &g, size);
+	ASSERT_NE(NULL, mem);
+	ASSERT_EQ(0, fill(_metadata, &g, pages, VAL, 1));
+	swap1 = meminfo_kib("SwapFree");
+	EXPECT_EQ(0, check(_metadata, &g, pages, VAL, 1));
+	EXPECT_EQ(VAL + pages - 1, *(uint64_t *)(mem + size - 4096));
+	peak = read_num(cg, "memory.max_usage_in_bytes");
+	TH_LOG("%zu MiB guest in a %ld MiB cgroup: %ld MiB swapped, peak %ld MiB",
+	       size >> 20, limit >> 20, (swap0 - swap1) >> 10, peak >> 20);
+	EXPECT_LE(peak, limit);
+	EXPECT_GE(swap0 - swap1, (long)(size - limit) / 2 / 1024);
+
+	guest_destroy(&g);
+	munmap(mem, size);
+	memcg_leave(cg);
+	zram_swap_off();
+}
+
 TEST_HARNESS_MAIN
