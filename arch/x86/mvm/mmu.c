@@ -315,6 +315,7 @@ static int mvm_mmu_map_large(struct mvm_vcpu *vcpu,
 	unsigned long hva = mvm_gfn_to_hva(slot, base);
 	struct page *head = compound_head(page);
 	struct page **pages;
+	bool same_folio = false;
 	u64 *ptep, pte;
 	int i, n, r = 0;
 
@@ -338,8 +339,10 @@ static int mvm_mmu_map_large(struct mvm_vcpu *vcpu,
 		if (pages[i] != pages[0] + i)
 			break;
 	if (n != MVM_LARGE_PAGES || i != n ||
-	    !IS_ALIGNED(page_to_pfn(pages[0]), MVM_LARGE_PAGES))
+	    !IS_ALIGNED(page_to_pfn(pages[0]), MVM_LARGE_PAGES) ||
+	    compound_head(pages[0]) != compound_head(pages[n - 1]))
 		goto out_put;
+	same_folio = true;
 
 	pte = page_to_phys(pages[0]) | mvm_x86_ops->npt_leaf_ro_bits |
 	      mvm_x86_ops->npt_leaf_writable_bit | MVM_PTE_LARGE;
@@ -361,7 +364,11 @@ static int mvm_mmu_map_large(struct mvm_vcpu *vcpu,
 out_unlock:
 	spin_unlock(&mvm->mmu_lock);
 out_put:
-	release_pages(pages, n);
+	/* One huge page: its references go back in one atomic. */
+	if (same_folio)
+		folio_put_refs(page_folio(pages[0]), n);
+	else
+		release_pages(pages, n);
 	kfree(pages);
 	return r;
 }
