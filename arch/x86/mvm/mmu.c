@@ -427,8 +427,12 @@ int mvm_mmu_map_gfn(struct mvm_vcpu *vcpu, struct mvm_memory_slot *slot,
 	if (r)
 		return r;
 
-	/* Pairs with the lock around invalidate_range_end()'s increment. */
 	seq = READ_ONCE(mmu->invalidate_seq);
+	/*
+	 * The sequence before the VMM's page tables that the lookup reads
+	 * (KVM's mmu_invalidate_seq does the same); the check under mmu_lock
+	 * then catches any invalidation that ended after this point.
+	 */
 	smp_rmb();
 
 	r = mvm_mmu_get_page(hva, write, may_write, &page, &writable);
