@@ -62,6 +62,13 @@ struct mvm_memory_slot {
 	gfn_t base_gfn;
 	unsigned long npages;
 	unsigned long userspace_addr;
+	/*
+	 * KVM_MEM_LOG_DIRTY_PAGES: one bit per page (little-endian bit
+	 * order, as KVM_GET_DIRTY_LOG copies it), then as many bits again
+	 * for the harvest's copy; NULL when not logging.  Shared by the
+	 * copies of the slot across updates; freed after SRCU readers.
+	 */
+	unsigned long *dirty_bitmap;
 };
 
 /*
@@ -145,6 +152,8 @@ struct mvm {
 
 	struct mutex slots_lock;	/* serializes memslot updates */
 	struct mvm_memslots __rcu *memslots; /* S */
+	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2's flags; slots_lock. */
+	u64 manual_dirty_log_protect;
 	struct srcu_struct srcu;
 	spinlock_t mmu_lock;		/* the nested page tables */
 
@@ -231,6 +240,14 @@ int mvm_set_memory_region(struct mvm *mvm,
 void mvm_free_memslots(struct mvm *mvm);
 struct mvm_memory_slot *mvm_gfn_to_memslot(struct mvm *mvm, gfn_t gfn);
 int mvm_read_guest(struct mvm *mvm, gpa_t gpa, void *data, unsigned long len);
+/* What KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 offers (KVM's, on x86). */
+#define MVM_DIRTY_LOG_MANUAL_CAPS	(KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | \
+					 KVM_DIRTY_LOG_INITIALLY_SET)
+int mvm_enable_manual_dirty_log(struct mvm *mvm,
+				const struct kvm_enable_cap *cap);
+int mvm_get_dirty_log(struct mvm *mvm, const struct kvm_dirty_log *log);
+int mvm_clear_dirty_log(struct mvm *mvm,
+			const struct kvm_clear_dirty_log *log);
 int mvm_write_guest(struct mvm *mvm, gpa_t gpa, const void *data,
 		    unsigned long len);
 
@@ -290,9 +307,17 @@ void mvm_arch_vcpu_destroy(struct mvm_vcpu *vcpu);
 long mvm_arch_vcpu_ioctl(struct mvm_vcpu *vcpu, unsigned int ioctl,
 			 unsigned long arg);
 int mvm_arch_vcpu_run(struct mvm_vcpu *vcpu);
-/* A memslot was deleted or moved: drop its mappings and page pins. */
+/* A memslot was deleted or moved: zap its nested mappings. */
 void mvm_arch_flush_memslot(struct mvm *mvm,
 			    const struct mvm_memory_slot *slot);
+/*
+ * Dirty logging: with mmu_lock held, write-protect the pages @base + i for
+ * the bits i of @mask; true if a TLB flush is needed, which the caller
+ * does with mvm_arch_flush_remote_tlbs() after dropping the lock.
+ */
+bool mvm_arch_write_protect_mask(struct mvm *mvm, gfn_t base,
+				 unsigned long mask);
+void mvm_arch_flush_remote_tlbs(struct mvm *mvm);
 
 /*
  * Set by the reboot notifier (arch/x86/mvm/hw.c) before it turns VMX/SVM

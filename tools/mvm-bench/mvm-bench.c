@@ -97,6 +97,8 @@ GUEST(g_mmio_read, "movl $0xc0000000, %esi\n movl (%rsi), %eax");
 GUEST(g_hlt, "hlt");
 /* Touch one byte per page from RSI on; R15 pages. */
 GUEST(g_touch, "movb $1, (%rsi)\n add $4096, %rsi");
+/* The same, one byte per 2 MiB. */
+GUEST(g_touch2m, "movb $1, (%rsi)\n add $0x200000, %rsi");
 extern const uint8_t g_spin_start[], g_spin_end[];
 asm(".pushsection .rodata\n.code64\ng_spin_start:\n1: jmp 1b\ng_spin_end:\n.popsection\n");
 
@@ -388,6 +390,194 @@ static void bench_signal(void)
 		sum += lat[i];
 	report("signal to KVM_RUN return", sum / 100, "");
 	vm_destroy(&vm);
+}
+
+/* ------------------------------------------------------------------ */
+/*
+ * Guest memory rows: fault-in of THP-backed memory, dirty-log harvest,
+ * and an MMU-notifier invalidation while a vCPU runs.  Slots at 1 GiB,
+ * 2 MiB-aligned.
+ */
+#define MEM_SLOT_GPA	(1UL << 30)
+#define HUGE_2M		(2UL << 20)
+
+static void *aligned_mem(unsigned long size, void **raw)
+{
+	uint8_t *p = mmap(NULL, size + HUGE_2M, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap");
+	*raw = p;
+	p = (uint8_t *)(((uintptr_t)p + HUGE_2M - 1) & ~(HUGE_2M - 1));
+	madvise(p, size, MADV_HUGEPAGE);
+	return p;
+}
+
+static void add_mem_slot(struct vm *vm, void *mem, unsigned long size,
+			 uint32_t flags)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = 1, .flags = flags, .guest_phys_addr = MEM_SLOT_GPA,
+		.memory_size = size, .userspace_addr = (uintptr_t)mem,
+	};
+
+	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+		die("KVM_SET_USER_MEMORY_REGION");
+}
+
+/* Rerun the guest code at CODE_ADDR from the start: R15 times from RSI. */
+static void rerun(struct vm *vm, uint64_t count, uint64_t rsi)
+{
+	struct kvm_regs regs;
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0)
+		die("KVM_GET_REGS");
+	regs.rip = CODE_ADDR;
+	regs.r15 = count;
+	regs.rsi = rsi;
+	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
+		die("KVM_SET_REGS");
+	run_to_done(vm);
+}
+
+static void bench_fault_in_thp(void)
+{
+	unsigned long size = 256UL << 20, n = size / HUGE_2M;
+	struct vm vm;
+	void *raw, *mem = aligned_mem(size, &raw);
+	double t;
+
+	vm_create(&vm, g_touch2m_start, g_touch2m_end, n, MEM_SLOT_GPA);
+	add_mem_slot(&vm, mem, size, 0);
+	t = now_ns();
+	run_to_done(&vm);
+	t = now_ns() - t;
+	report("fault-in 2M THP (256 MiB)", t / n, "/2 MiB");
+	vm_destroy(&vm);
+	munmap(raw, size + HUGE_2M);
+}
+
+/*
+ * KVM_GET_DIRTY_LOG + KVM_CLEAR_DIRTY_LOG (manual protect) of a slot
+ * whose every page the guest wrote, scaled to 1 GiB.
+ */
+static void bench_dirty_log(void)
+{
+	unsigned long size = 128UL << 20, pages = size / 4096;
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
+		.args = { KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE },
+	};
+	struct kvm_dirty_log get = { .slot = 1 };
+	struct kvm_clear_dirty_log clear = { .slot = 1, .num_pages = pages };
+	uint64_t *bitmap = calloc(pages / 64, 8);
+	double t = 0;
+	int round, rounds = 3;
+	struct vm vm;
+	void *raw, *mem = aligned_mem(size, &raw);
+
+	if (!bitmap)
+		die("calloc");
+	vm_create(&vm, g_touch_start, g_touch_end, pages, MEM_SLOT_GPA);
+	if (ioctl(vm.fd, KVM_ENABLE_CAP, &cap) < 0) {
+		/* No dirty logging: no row. */
+		vm_destroy(&vm);
+		munmap(raw, size + HUGE_2M);
+		free(bitmap);
+		return;
+	}
+	add_mem_slot(&vm, mem, size, KVM_MEM_LOG_DIRTY_PAGES);
+	get.dirty_bitmap = clear.dirty_bitmap = bitmap;
+	for (round = 0; round < rounds; round++) {
+		double t0;
+
+		rerun(&vm, pages, MEM_SLOT_GPA);
+		t0 = now_ns();
+		if (ioctl(vm.fd, KVM_GET_DIRTY_LOG, &get) < 0)
+			die("KVM_GET_DIRTY_LOG");
+		if (ioctl(vm.fd, KVM_CLEAR_DIRTY_LOG, &clear) < 0)
+			die("KVM_CLEAR_DIRTY_LOG");
+		t += now_ns() - t0;
+		if (bitmap[pages / 64 - 1] != ~0ULL)
+			die("dirty log incomplete");
+	}
+	report("dirty-log get+clear per GiB", t / rounds * ((1UL << 30) / size),
+	       "");
+	vm_destroy(&vm);
+	munmap(raw, size + HUGE_2M);
+	free(bitmap);
+}
+
+static volatile int stop_spinning;
+
+static void *spin_until_stopped(void *arg)
+{
+	struct vm *vm = arg;
+
+	while (!stop_spinning) {
+		int r = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+
+		if (r >= 0 || errno != EINTR) {
+			fprintf(stderr, "mvm-bench: spin guest exited (%d)\n", r);
+			exit(1);
+		}
+		vm->run->immediate_exit = 0;
+	}
+	return NULL;
+}
+
+/*
+ * MADV_DONTNEED of 2 MiB of THP-backed guest memory the guest has mapped,
+ * while its vCPU spins in the guest: the MMU notifier's zap and the flush
+ * of a running vCPU, inside the madvise() call.
+ */
+static void bench_invalidate(void)
+{
+	unsigned long size = 64UL << 20, n = size / HUGE_2M, i;
+	struct sigaction sa = { .sa_handler = on_sigusr1 };
+	struct kvm_regs regs;
+	double t = 0;
+	pthread_t th;
+	struct vm vm;
+	uint8_t *raw, *mem = aligned_mem(size, (void **)&raw);
+
+	vm_create(&vm, g_touch2m_start, g_touch2m_end, n, MEM_SLOT_GPA);
+	add_mem_slot(&vm, mem, size, 0);
+	run_to_done(&vm);
+
+	memcpy(vm.mem + CODE_ADDR, g_spin_start, g_spin_end - g_spin_start);
+	if (ioctl(vm.vcpu_fd, KVM_GET_REGS, &regs) < 0)
+		die("KVM_GET_REGS");
+	regs.rip = CODE_ADDR;
+	regs.rflags |= 0x200;	/* Bochs exits a VMX guest on IRQs only so */
+	if (ioctl(vm.vcpu_fd, KVM_SET_REGS, &regs) < 0)
+		die("KVM_SET_REGS");
+	sigaction(SIGUSR1, &sa, NULL);
+	spin_run = vm.run;
+	stop_spinning = 0;
+	if (pthread_create(&th, NULL, spin_until_stopped, &vm))
+		die("pthread_create");
+	for (i = 0; i < n; i++) {
+		struct timespec ts = { 0, 5 * 1000 * 1000 };
+		double t0;
+
+		nanosleep(&ts, NULL);	/* let it get back into the guest */
+		t0 = now_ns();
+		if (madvise(mem + i * HUGE_2M, HUGE_2M, MADV_DONTNEED))
+			die("madvise");
+		t += now_ns() - t0;
+	}
+	stop_spinning = 1;
+	while (pthread_tryjoin_np(th, NULL)) {
+		struct timespec ts = { 0, 1000 * 1000 };
+
+		pthread_kill(th, SIGUSR1);
+		nanosleep(&ts, NULL);
+	}
+	report("invalidate 2M, vCPU running", t / n, "/op");
+	vm_destroy(&vm);
+	munmap(raw, size + HUGE_2M);
 }
 
 /* ------------------------------------------------------------------ */
@@ -970,10 +1160,13 @@ int main(int argc, char **argv)
 		    g_mmio_read_end, iters);
 	bench_guest("HLT round trip", g_hlt_start, g_hlt_end, iters);
 	bench_fault_in();
+	bench_fault_in_thp();
+	bench_dirty_log();
 	bench_memslot();
 	bench_vm_create();
 	bench_vcpu_create();
 	bench_signal();
+	bench_invalidate();
 	bench_irqchip();
 	return 0;
 }

@@ -484,7 +484,10 @@ static long mvm_check_extension(struct mvm *mvm, long ext)
 	case KVM_CAP_IOEVENTFD_NO_LENGTH:
 	case KVM_CAP_IRQFD:
 	case KVM_CAP_IRQFD_RESAMPLE:
+	case KVM_CAP_SYNC_MMU:		/* the MMU notifier (mmu.c) */
 		return 1;
+	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+		return MVM_DIRTY_LOG_MANUAL_CAPS;
 	case KVM_CAP_NR_MEMSLOTS:
 		return MVM_USER_MEM_SLOTS;
 	case KVM_CAP_NR_VCPUS:
@@ -540,6 +543,37 @@ static long mvm_vm_ioctl(struct file *filp, unsigned int ioctl,
 	case KVM_CHECK_EXTENSION:
 		r = mvm_check_extension(mvm, arg);
 		break;
+	case KVM_GET_DIRTY_LOG: {
+		struct kvm_dirty_log log;
+
+		r = -EFAULT;
+		if (copy_from_user(&log, argp, sizeof(log)))
+			break;
+		r = mvm_get_dirty_log(mvm, &log);
+		break;
+	}
+	case KVM_CLEAR_DIRTY_LOG: {
+		struct kvm_clear_dirty_log log;
+
+		r = -EFAULT;
+		if (copy_from_user(&log, argp, sizeof(log)))
+			break;
+		r = mvm_clear_dirty_log(mvm, &log);
+		break;
+	}
+	case KVM_ENABLE_CAP: {
+		struct kvm_enable_cap cap;
+
+		/* The generic capability here, the others in the arch. */
+		r = -EFAULT;
+		if (copy_from_user(&cap, argp, sizeof(cap)))
+			break;
+		if (cap.cap == KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2)
+			r = mvm_enable_manual_dirty_log(mvm, &cap);
+		else
+			r = mvm_arch_vm_ioctl(mvm, ioctl, arg);
+		break;
+	}
 	case KVM_IRQFD: {
 		struct kvm_irqfd data;
 

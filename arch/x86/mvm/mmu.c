@@ -18,46 +18,65 @@
  * kvm_arch_prepare_memory_region() does), so mvm_pt_index() never sees a
  * gfn with bits above the root level's.
  *
- * Mappings are built lazily: a nested page fault inside a memslot pins the
- * host page behind the slot's userspace address and installs a 4 KiB leaf,
- * or, when that page is part of a 2 MiB transparent huge page that backs
- * an aligned 2 MiB of the slot, pins all of it and installs a 2 MiB leaf
- * (as KVM maps THP-backed guest memory; a booting Linux guest then takes
- * a tenth of the nested page faults).  A leaf owns exactly one pin of
- * each 4 KiB page it maps, so zapping a leaf is the one place where pages
- * are unpinned; slot deletion, VM destruction and (later) an MMU
- * notifier's invalidate all go through mvm_mmu_zap_gfn_range() or, for
- * destruction, mvm_mmu_destroy().  A writable leaf's page is unpinned as
- * dirty (the guest may have written it behind the host's page tables,
- * which know nothing of it), so that writes to file-backed memory reach
- * the file.  Dirty logging would clear the writable bit in the same walk
- * (and split 2 MiB leaves).
+ * Mappings are built lazily and hold nothing: guest memory is ordinary
+ * memory of the VMM, which the host may swap, migrate, merge (KSM),
+ * compact or free at any time, as KVM allows.  A nested page fault inside
+ * a memslot looks the page up with get_user_pages_fast() (a reference, not
+ * a pin), installs a 4 KiB leaf, or a 2 MiB leaf when a 2 MiB huge page
+ * (THP or hugetlbfs) backs an aligned 2 MiB of the slot, and drops the
+ * reference again.  What keeps the leaf right is the MMU notifier
+ * registered on the VMM's mm when the VM is created:
  *
- * Pins are long-term, so they are charged to the VMM's RLIMIT_MEMLOCK
- * (mm->locked_vm of the VM's mm, as vfio does; CAP_IPC_LOCK bypasses the
- * limit): beyond it a fault fails and KVM_RUN returns -ENOMEM.  KVM does
- * not pin and charges nothing.  Charging takes mmap_lock for writing, so
- * it is done a batch of pages at a time into mmu.pin_credit, from which
- * a fault takes one page with an atomic; unpins give credit back and the
- * surplus beyond one batch is uncharged.  Destruction uncharges the rest
- * against the same mm (mmgrab()ed, so still there even after the VMM
- * exited).
+ * - invalidate_range_start() raises mmu.invalidate_in_progress (and
+ *   widens the hva range in progress), zaps every leaf that maps part of
+ *   the range and flushes every vCPU's TLB before it returns, so that no
+ *   guest access can reach the old page once the host changes its page
+ *   table entry;
+ * - invalidate_range_end() bumps mmu.invalidate_seq, then lowers the
+ *   count;
+ * - a fault reads invalidate_seq before looking the page up and installs
+ *   the leaf under mmu_lock only if the count is unchanged and no
+ *   invalidation of its address is in progress; else it maps nothing and
+ *   the guest faults again (the lookup may have seen a page table entry
+ *   that is going or gone).
  *
- * Zapping walks the tables, not the gfns, so its cost is bounded by the
- * tables and pins that exist; it drops mmu_lock and reschedules every
+ * Every leaf therefore maps a page that the VMM's page tables map at that
+ * moment, which is also why zapping may touch the page (mark it dirty):
+ * it cannot have been freed while a leaf still mapped it.  A writable
+ * leaf's page is marked dirty when the leaf goes, since the guest may have
+ * written it without the host's page tables knowing (as KVM does).
+ *
+ * Aging (clear_flush_young, clear_young, test_young): NPT leaves have an
+ * accessed bit that the hardware sets (APM vol. 2 15.25.7); mvm clears and
+ * reads it.  mvm runs EPT without accessed/dirty flags (the EPTP's bit 6
+ * is clear, SDM 29.3.5), so there a leaf is "young" while present and
+ * aging zaps it, as KVM ages without A/D bits.
+ *
+ * Dirty logging (memslot.c): a slot with KVM_MEM_LOG_DIRTY_PAGES gets 4
+ * KiB leaves only, read-only until the guest writes, and the write fault
+ * sets the page's bit in the slot's bitmap before it installs a writable
+ * leaf.  Harvesting the log write-protects the leaves of the pages it
+ * reports (mvm_mmu_write_protect_mask()).
+ *
+ * Zapping walks the tables, not the gfns, so its cost is bounded by what
+ * is mapped; when it may sleep it drops mmu_lock and reschedules every
  * MVM_ZAP_BATCH leaves, resuming at a cursor that only moves forward.
+ * Table pages stay until the VM goes.
  *
- * Locking: mvm->mmu_lock (a spinlock) protects the tables and their
- * counters.  Pinning and charging may sleep, so they happen before the
- * lock is taken, and table pages come from a per-vCPU cache filled
- * beforehand.
+ * Locking: mvm->mmu_lock (a spinlock) protects the tables and the
+ * notifier's counters.  Lookups may sleep, so they happen before the lock
+ * is taken, and table pages come from a per-vCPU cache filled beforehand
+ * (GFP_KERNEL_ACCOUNT: the VMM's memory cgroup pays for its tables).
  */
 #include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/pagemap.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/io.h>
 #include <linux/slab.h>
 #include "x86.h"
+#include "trace.h"
 
 #define MVM_PT_ENTRIES		512
 #define MVM_PTE_ADDR_MASK	GENMASK_ULL(51, 12)
@@ -68,9 +87,7 @@
 #define MVM_PTE_LARGE		BIT_ULL(7)
 #define MVM_LARGE_PAGES		512	/* 4 KiB pages in a 2 MiB leaf */
 
-/* Pages charged to locked_vm at a time, and kept as credit after unpins. */
-#define MVM_PIN_CHARGE_BATCH	512
-/* Leaves zapped per hold of mmu_lock (one page of entries). */
+/* Leaves zapped per hold of mmu_lock when the caller may sleep. */
 #define MVM_ZAP_BATCH		(PAGE_SIZE / sizeof(u64))
 
 static unsigned int mvm_pt_index(gfn_t gfn, int level)
@@ -99,25 +116,36 @@ static bool mvm_pte_is_leaf(u64 pte, int level)
 	return level == 1 || (level == 2 && (pte & MVM_PTE_LARGE));
 }
 
-/* The 4 KiB pages a leaf pins. */
+/* The 4 KiB pages a leaf maps. */
 static unsigned int mvm_leaf_pages(u64 pte)
 {
 	return pte & MVM_PTE_LARGE ? MVM_LARGE_PAGES : 1;
 }
 
-/* Drop the pins a leaf held; a writable leaf's pages may have been written. */
-static void mvm_unpin_leaf(u64 pte)
+static bool mvm_leaf_writable(u64 pte)
 {
-	struct page *page = mvm_pte_page(pte);
-	bool dirty = pte & mvm_x86_ops->npt_leaf_writable_bit;
-	unsigned int i, n = mvm_leaf_pages(pte);
+	return pte & mvm_x86_ops->npt_leaf_writable_bit;
+}
 
-	for (i = 0; i < n; i++, page++) {
-		if (dirty)
-			unpin_user_pages_dirty_lock(&page, 1, true);
-		else
-			unpin_user_page(page);
-	}
+/*
+ * The accessed bit the hardware sets in a leaf: NPT's is the x86 one
+ * (APM vol. 2 15.25.7); mvm's EPT has none (no A/D in the EPTP), so 0.
+ */
+static u64 mvm_leaf_accessed_bit(void)
+{
+	return mvm_vendor_is_svm() ? _PAGE_ACCESSED : 0;
+}
+
+/*
+ * A leaf goes: the guest may have written a writable leaf's page behind
+ * the host's page tables.  The page is still mapped by the VMM (see the
+ * top of the file), so it is alive; SetPageDirty() as KVM's
+ * kvm_set_pfn_dirty() in Linux 6.1.
+ */
+static void mvm_leaf_gone(u64 pte)
+{
+	if (mvm_leaf_writable(pte))
+		SetPageDirty(mvm_pte_page(pte));
 }
 
 /*
@@ -132,10 +160,13 @@ static unsigned int mvm_host_phys_bits(void)
 	return boot_cpu_data.x86_phys_bits;
 }
 
+static const struct mmu_notifier_ops mvm_mmu_notifier_ops;
+
 int mvm_mmu_init(struct mvm *mvm)
 {
 	struct mvm_mmu *mmu = &mvm->arch.mmu;
 	unsigned int gpa_bits;
+	int r;
 
 	mmu->levels = mvm_x86_ops->npt_host_depth && pgtable_l5_enabled() ? 5 : 4;
 	if (WARN_ON_ONCE(mmu->levels < 4 || mmu->levels > MVM_MMU_MAX_LEVELS))
@@ -143,13 +174,23 @@ int mvm_mmu_init(struct mvm *mvm)
 	gpa_bits = min_t(unsigned int, mvm_host_phys_bits(),
 			 PAGE_SHIFT + 9 * mmu->levels);
 	mmu->max_gfn = (1ULL << (gpa_bits - PAGE_SHIFT)) - 1;
-	atomic_long_set(&mmu->pin_credit, 0);
 	mmu->large_leaves = mvm_x86_ops->npt_has_2m();
 
 	mmu->root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!mmu->root)
 		return -ENOMEM;
 	mmu->root_hpa = __pa(mmu->root);
+
+	/* The creator's mm (mvm->mm == current->mm here). */
+	mmu->notifier.ops = &mvm_mmu_notifier_ops;
+	r = mmu_notifier_register(&mmu->notifier, mvm->mm);
+	if (r) {
+		free_page((unsigned long)mmu->root);
+		mmu->root = NULL;
+		mmu->root_hpa = 0;
+		return r;
+	}
+	mmu->notifier_registered = true;
 	return 0;
 }
 
@@ -174,50 +215,6 @@ void mvm_mmu_free_page_cache(struct mvm_vcpu *vcpu)
 	while (vcpu->arch.mmu_page_cache_nr)
 		free_page((unsigned long)
 			  vcpu->arch.mmu_page_cache[--vcpu->arch.mmu_page_cache_nr]);
-}
-
-/*
- * Take one page of locked_vm credit for a new pin.  Usually an atomic;
- * when the credit is gone, charge a batch (or, near the limit, exactly
- * the one page) to the VM's mm.  -ENOMEM beyond RLIMIT_MEMLOCK.
- */
-static int mvm_mmu_charge_pin(struct mvm *mvm)
-{
-	atomic_long_t *credit = &mvm->arch.mmu.pin_credit;
-
-	if (likely(atomic_long_dec_if_positive(credit) >= 0))
-		return 0;
-	if (!account_locked_vm(mvm->mm, MVM_PIN_CHARGE_BATCH, true)) {
-		atomic_long_add(MVM_PIN_CHARGE_BATCH - 1, credit);
-		return 0;
-	}
-	return account_locked_vm(mvm->mm, 1, true);
-}
-
-/* The same for the @n pins of a 2 MiB leaf: from credit, else a charge. */
-static int mvm_mmu_charge_pins(struct mvm *mvm, long n)
-{
-	atomic_long_t *credit = &mvm->arch.mmu.pin_credit;
-	long old = atomic_long_read(credit);
-
-	do {
-		if (old < n)
-			return account_locked_vm(mvm->mm, n, true);
-	} while (!atomic_long_try_cmpxchg(credit, &old, old - n));
-	return 0;
-}
-
-/* Uncharge the credit beyond @keep pages.  May sleep (mmap_lock). */
-static void mvm_mmu_uncharge_surplus(struct mvm *mvm, long keep)
-{
-	atomic_long_t *credit = &mvm->arch.mmu.pin_credit;
-	long old = atomic_long_read(credit);
-
-	do {
-		if (old <= keep)
-			return;
-	} while (!atomic_long_try_cmpxchg(credit, &old, keep));
-	account_locked_vm(mvm->mm, old - keep, false);
 }
 
 /*
@@ -251,43 +248,90 @@ static u64 *mvm_mmu_walk_alloc(struct mvm_vcpu *vcpu, gfn_t gfn, int target)
 }
 
 /*
- * Map the 2 MiB around @gfn with one leaf, if a PMD-sized transparent huge
- * page backs it: @page (pinned for @gfn, writable) must be part of one,
- * the slot must cover the aligned 2 MiB, and the host address must have
- * the same offset in 2 MiB as the guest-physical one.  All 512 pages are
- * pinned (each leaf owns one pin per 4 KiB page).  Returns 1 when mapped
- * (or found mapped), 0 to fall back to a 4 KiB leaf.
+ * mmu_lock held.  The leaf mapping @gfn, or NULL; *@level is its level.
+ */
+static u64 *mvm_mmu_find_leaf(struct mvm *mvm, gfn_t gfn, int *level)
+{
+	struct mvm_mmu *mmu = &mvm->arch.mmu;
+	u64 *table = mmu->root;
+	int l;
+
+	lockdep_assert_held(&mvm->mmu_lock);
+
+	for (l = mmu->levels; l >= 1; l--) {
+		u64 *pte = &table[mvm_pt_index(gfn, l)];
+
+		if (!mvm_pte_present(*pte))
+			return NULL;
+		if (mvm_pte_is_leaf(*pte, l)) {
+			*level = l;
+			return pte;
+		}
+		table = mvm_pte_table(*pte);
+	}
+	return NULL;
+}
+
+/*
+ * mmu_lock held.  Whether a fault that sampled invalidate_seq as @seq
+ * before looking up the page at [@hva, @hva + @len) must not map it: an
+ * invalidation that may cover it is in progress, or one ended since.
+ */
+static bool mvm_mmu_invalidate_retry(struct mvm *mvm, unsigned long seq,
+				     unsigned long hva, unsigned long len)
+{
+	struct mvm_mmu *mmu = &mvm->arch.mmu;
+
+	lockdep_assert_held(&mvm->mmu_lock);
+
+	if (unlikely(mmu->invalidate_in_progress) &&
+	    hva < mmu->invalidate_end && hva + len > mmu->invalidate_start)
+		return true;
+	return mmu->invalidate_seq != seq;
+}
+
+/* Flush every vCPU's guest TLB; see mvm_mmu_invalidate_range_start(). */
+static void mvm_mmu_flush_all(struct mvm *mvm)
+{
+	mvm_make_all_vcpus_request(mvm, MVM_REQ_TLB_FLUSH);
+}
+
+/*
+ * Map the 2 MiB around @gfn with one leaf, if a 2 MiB page (THP or
+ * hugetlbfs) backs it: @page (looked up writable for @gfn) must be part
+ * of one, the slot must cover the aligned 2 MiB, and the host address must
+ * have the same offset in 2 MiB as the guest-physical one.  All 512 pages
+ * are looked up writable and must be that one huge page, so the VMM maps
+ * every 4 KiB of it writable at this moment; the notifier's sequence check
+ * covers the whole 2 MiB.  Returns 1 when mapped (or found mapped), 0 to
+ * fall back to a 4 KiB leaf, -EAGAIN when an invalidation raced.
  */
 static int mvm_mmu_map_large(struct mvm_vcpu *vcpu,
 			     struct mvm_memory_slot *slot, gfn_t gfn,
-			     struct page *page)
+			     struct page *page, unsigned long seq)
 {
 	struct mvm *mvm = vcpu->mvm;
 	gfn_t base = ALIGN_DOWN(gfn, MVM_LARGE_PAGES);
 	unsigned long hva = mvm_gfn_to_hva(slot, base);
 	struct page *head = compound_head(page);
 	struct page **pages;
-	bool installed = false;
+	bool same_folio = false;
 	u64 *ptep, pte;
-	long n;
-	int i, r = 0;
+	int i, n, r = 0;
 
 	if (!vcpu->mvm->arch.mmu.large_leaves ||
 	    base < slot->base_gfn ||
 	    base + MVM_LARGE_PAGES > slot->base_gfn + slot->npages ||
 	    !IS_ALIGNED(hva, PMD_SIZE) ||
-	    !PageTransHuge(head) ||
 	    compound_order(head) != PMD_SHIFT - PAGE_SHIFT ||
 	    page - head != gfn - base)
 		return 0;
 
-	pages = kmalloc_array(MVM_LARGE_PAGES, sizeof(*pages), GFP_KERNEL);
+	pages = kmalloc_array(MVM_LARGE_PAGES, sizeof(*pages),
+			      GFP_KERNEL_ACCOUNT);
 	if (!pages)
 		return 0;
-	if (mvm_mmu_charge_pins(mvm, MVM_LARGE_PAGES))
-		goto out_free;
-	n = pin_user_pages_fast(hva, MVM_LARGE_PAGES,
-				FOLL_WRITE | FOLL_LONGTERM, pages);
+	n = get_user_pages_fast(hva, MVM_LARGE_PAGES, FOLL_WRITE, pages);
 	if (n < 0)
 		n = 0;
 	/* The host may have split the huge page since: all or nothing. */
@@ -295,79 +339,112 @@ static int mvm_mmu_map_large(struct mvm_vcpu *vcpu,
 		if (pages[i] != pages[0] + i)
 			break;
 	if (n != MVM_LARGE_PAGES || i != n ||
-	    !IS_ALIGNED(page_to_pfn(pages[0]), MVM_LARGE_PAGES))
-		goto out_unpin;
+	    !IS_ALIGNED(page_to_pfn(pages[0]), MVM_LARGE_PAGES) ||
+	    compound_head(pages[0]) != compound_head(pages[n - 1]))
+		goto out_put;
+	same_folio = true;
 
 	pte = page_to_phys(pages[0]) | mvm_x86_ops->npt_leaf_ro_bits |
 	      mvm_x86_ops->npt_leaf_writable_bit | MVM_PTE_LARGE;
 	spin_lock(&mvm->mmu_lock);
+	if (mvm_mmu_invalidate_retry(mvm, seq, hva, PMD_SIZE)) {
+		r = -EAGAIN;
+		goto out_unlock;
+	}
 	ptep = mvm_mmu_walk_alloc(vcpu, base, 2);
 	if (ptep && !mvm_pte_present(*ptep)) {
 		WRITE_ONCE(*ptep, pte);
-		mvm->arch.mmu.nr_pinned += MVM_LARGE_PAGES;
-		installed = true;
+		mvm->arch.mmu.nr_mapped += MVM_LARGE_PAGES;
+		trace_mvm_map_leaf(vcpu->mvm, base, 2, true);
 		r = 1;
 	} else if (ptep && (*ptep & MVM_PTE_LARGE)) {
-		r = 1;		/* another vCPU was first: drop our pins */
+		r = 1;		/* another vCPU was first */
 	}
 	/* else: 4 KiB leaves are already below; keep adding those. */
+out_unlock:
 	spin_unlock(&mvm->mmu_lock);
-	if (installed) {
-		kfree(pages);
-		return 1;
-	}
-out_unpin:
-	unpin_user_pages(pages, n);
-	atomic_long_add(MVM_LARGE_PAGES, &mvm->arch.mmu.pin_credit);
-out_free:
+out_put:
+	/* One huge page: its references go back in one atomic. */
+	if (same_folio)
+		folio_put_refs(page_folio(pages[0]), n);
+	else
+		release_pages(pages, n);
 	kfree(pages);
 	return r;
 }
 
 /*
- * Pin the page behind @gfn and map it.  Writable if the VMA allows it
- * (and the slot is not read-only), so that a read fault need not be
- * followed by a write fault; read-only otherwise, in which case a guest
- * write is -EFAULT from KVM_RUN, as with KVM.
+ * Look up the page behind @hva as KVM's hva_to_pfn() does: a write fault
+ * needs it writable (which breaks copy-on-write); a read fault takes it
+ * writable only if the VMM's page table already maps it so (fast lookup),
+ * else read-only, so that reading guest memory does not copy KSM-merged,
+ * shared-after-fork or zero pages.  A reference, dropped after mapping.
+ */
+static int mvm_mmu_get_page(unsigned long hva, bool write, bool may_write,
+			    struct page **page, bool *writable)
+{
+	int n;
+
+	*writable = false;
+	if (write) {
+		n = get_user_pages_fast(hva, 1, FOLL_WRITE, page);
+		*writable = n == 1;
+	} else {
+		if (may_write && get_user_page_fast_only(hva, FOLL_WRITE, page)) {
+			*writable = true;
+			return 0;
+		}
+		n = get_user_pages_fast(hva, 1, 0, page);
+	}
+	if (n == 1)
+		return 0;
+	return n == -EINTR || n == -ERESTARTSYS ? -EINTR : -EFAULT;
+}
+
+/*
+ * Map the page behind @gfn: writable if the VMA allows it and the slot is
+ * neither read-only nor logging dirty pages on a read, so that a read
+ * fault need not be followed by a write fault; read-only otherwise, in
+ * which case a guest write that the VMA refuses is -EFAULT from KVM_RUN,
+ * as with KVM.  Returns 0 also when an invalidation raced (nothing mapped;
+ * the guest faults again).
  */
 int mvm_mmu_map_gfn(struct mvm_vcpu *vcpu, struct mvm_memory_slot *slot,
 		    gfn_t gfn, bool write)
 {
 	struct mvm *mvm = vcpu->mvm;
+	struct mvm_mmu *mmu = &mvm->arch.mmu;
 	unsigned long hva = mvm_gfn_to_hva(slot, gfn);
-	bool writable = !(slot->flags & KVM_MEM_READONLY);
-	struct page *page, *old_page = NULL;
+	bool logging = slot->dirty_bitmap;
+	bool may_write = !(slot->flags & KVM_MEM_READONLY) && !logging;
+	bool writable, flush_all = false;
+	unsigned long seq;
+	struct page *page;
 	u64 *ptep, pte;
-	long n;
 	int r;
 
 	r = mvm_mmu_topup_cache(vcpu);
 	if (r)
 		return r;
-	r = mvm_mmu_charge_pin(mvm);
+
+	seq = READ_ONCE(mmu->invalidate_seq);
+	/*
+	 * The sequence before the VMM's page tables that the lookup reads
+	 * (KVM's mmu_invalidate_seq does the same); the check under mmu_lock
+	 * then catches any invalidation that ended after this point.
+	 */
+	smp_rmb();
+
+	r = mvm_mmu_get_page(hva, write, may_write, &page, &writable);
 	if (r)
 		return r;
 
-	n = -EFAULT;
-	if (writable)
-		n = pin_user_pages_fast(hva, 1, FOLL_WRITE | FOLL_LONGTERM,
-					&page);
-	if (n != 1) {
-		if (!write) {
-			writable = false;
-			n = pin_user_pages_fast(hva, 1, FOLL_LONGTERM, &page);
+	if (writable && !logging && PageCompound(page)) {
+		r = mvm_mmu_map_large(vcpu, slot, gfn, page, seq);
+		if (r) {
+			put_page(page);
+			return 0;	/* mapped, or retry after a race */
 		}
-		if (n != 1) {
-			atomic_long_inc(&mvm->arch.mmu.pin_credit);
-			return n < 0 ? n : -EFAULT;
-		}
-	}
-
-	if (writable && PageTransCompound(page) &&
-	    mvm_mmu_map_large(vcpu, slot, gfn, page)) {
-		unpin_user_page(page);
-		atomic_long_inc(&mvm->arch.mmu.pin_credit);
-		return 0;
 	}
 
 	pte = page_to_phys(page) | mvm_x86_ops->npt_leaf_ro_bits;
@@ -375,53 +452,68 @@ int mvm_mmu_map_gfn(struct mvm_vcpu *vcpu, struct mvm_memory_slot *slot,
 		pte |= mvm_x86_ops->npt_leaf_writable_bit;
 
 	spin_lock(&mvm->mmu_lock);
+	if (mvm_mmu_invalidate_retry(mvm, seq, hva, PAGE_SIZE))
+		goto out_unlock;
 	ptep = mvm_mmu_walk_alloc(vcpu, gfn, 1);
 	if (!ptep) {
 		r = -ENOMEM;
-	} else if (*ptep & MVM_PTE_LARGE) {
-		/* A 2 MiB leaf (always writable) maps it: drop our pin. */
-	} else if (!mvm_pte_present(*ptep)) {
-		WRITE_ONCE(*ptep, pte);
-		mvm->arch.mmu.nr_pinned++;
-		page = NULL;
-	} else if (writable &&
-		   !(*ptep & mvm_x86_ops->npt_leaf_writable_bit)) {
-		/* Upgrade a read-only leaf: the old pin goes after a flush. */
-		old_page = mvm_pte_page(*ptep);
-		WRITE_ONCE(*ptep, pte);
-		page = NULL;
+		goto out_unlock;
 	}
-	/* else: another vCPU mapped it first; drop our pin. */
+	if (*ptep & MVM_PTE_LARGE) {
+		/* A 2 MiB leaf (writable) maps it: a stale TLB entry. */
+		mvm_x86_ops->flush_tlb(vcpu);
+		goto out_unlock;
+	}
+	if (mvm_pte_present(*ptep) &&
+	    (mvm_leaf_writable(*ptep) || !writable)) {
+		/*
+		 * Mapped as well as we can (another vCPU was first), or a TLB
+		 * entry older than an upgrade: flush this vCPU's before entry.
+		 */
+		mvm_x86_ops->flush_tlb(vcpu);
+		goto out_unlock;
+	}
+	if (logging && writable)
+		set_bit_le(gfn - slot->base_gfn, slot->dirty_bitmap);
+	if (mvm_pte_present(*ptep)) {
+		/*
+		 * A read-only leaf becomes writable.  Same page: the stale
+		 * read-only TLB entries can only fault again (then flushed
+		 * above).  Another page cannot happen with the sequence check
+		 * passed, but if it did, the old page must leave every TLB.
+		 */
+		if (mvm_pte_page(*ptep) != page)
+			flush_all = true;
+		mvm_leaf_gone(*ptep);
+		mvm_x86_ops->flush_tlb(vcpu);
+	} else {
+		mmu->nr_mapped++;
+	}
+	WRITE_ONCE(*ptep, pte);
+	trace_mvm_map_leaf(mvm, gfn, 1, writable);
+out_unlock:
 	spin_unlock(&mvm->mmu_lock);
-
-	/* Neither page was mapped writable: plain unpins, credit back. */
-	if (old_page) {
-		mvm_make_all_vcpus_request(mvm, MVM_REQ_TLB_FLUSH);
-		unpin_user_page(old_page);
-		atomic_long_inc(&mvm->arch.mmu.pin_credit);
-	}
-	if (page) {
-		unpin_user_page(page);
-		atomic_long_inc(&mvm->arch.mmu.pin_credit);
-	}
+	if (flush_all)
+		mvm_mmu_flush_all(mvm);
+	put_page(page);
 	return r;
 }
 
-/* A resumable zap of [start, end): the leaves cleared in one batch. */
+/* A resumable walk of [start, end): zap, age or write-protect leaves. */
 struct mvm_zap {
 	gfn_t start;			/* cursor: nothing below it is left */
 	gfn_t end;
-	u64 *leaves;			/* the cleared leaf entries */
-	unsigned long nr, max;
-	unsigned long pages;		/* 4 KiB pages they pin */
+	unsigned long nr;		/* leaves changed in this batch */
+	unsigned long max;		/* leaves per batch; 0: no limit */
+	bool flush;			/* a leaf went or lost a permission */
 };
 
 /*
  * mmu_lock held.  Clear the leaves of [@zap->start, @zap->end) below
- * @table (at @level, covering gfns from @base) into @zap->leaves.  Only
- * present entries are followed, so the cost is bounded by the tables, not
- * by the size of the range.  Return true, with the cursor at the first
- * leaf not cleared, when the batch is full.
+ * @table (at @level, covering gfns from @base).  Only present entries are
+ * followed, so the cost is bounded by the tables, not by the size of the
+ * range.  Return true, with the cursor at the first leaf not cleared, when
+ * the batch is full.
  */
 static bool mvm_mmu_zap_table(struct mvm *mvm, u64 *table, int level,
 			      gfn_t base, struct mvm_zap *zap)
@@ -448,68 +540,336 @@ static bool mvm_mmu_zap_table(struct mvm *mvm, u64 *table, int level,
 			continue;
 		}
 		/* A 2 MiB leaf overlapping the range goes whole. */
-		if (zap->nr == zap->max) {
+		if (zap->max && zap->nr == zap->max) {
 			zap->start = max(lo, zap->start);
 			return true;
 		}
 		WRITE_ONCE(table[i], 0);
-		mvm->arch.mmu.nr_pinned -= mvm_leaf_pages(pte);
-		zap->pages += mvm_leaf_pages(pte);
-		zap->leaves[zap->nr++] = pte;
+		mvm_leaf_gone(pte);
+		mvm->arch.mmu.nr_mapped -= mvm_leaf_pages(pte);
+		zap->nr++;
+		zap->flush = true;
 	}
 	return false;
 }
 
 /*
- * Unmap [@start, @end) and drop the pins.  The pages are released only
- * after every vCPU has flushed its TLB, so the guest can never reach a page
- * the host has reused.  Caller may sleep.
- *
- * Each batch drops mmu_lock and reschedules.  A fatal signal does not cut
- * the zap short: the caller's slot is already gone, and leaves left behind
- * would keep its pages mapped.  The work is bounded by the pins the VMM
- * itself made (MVM_ZAP_BATCH leaves per batch, the cursor only moves up:
- * leaves a vCPU maps behind it in a moved slot's new range are valid and
- * are not revisited).
+ * Unmap [@start, @end).  With @can_sleep, drop mmu_lock and reschedule
+ * every MVM_ZAP_BATCH leaves (the cursor only moves up: leaves a vCPU
+ * maps behind it are valid, the caller saw to that).  Returns whether a
+ * leaf went; the caller flushes the vCPUs' TLBs before the pages may go.
  */
-void mvm_mmu_zap_gfn_range(struct mvm *mvm, gfn_t start, gfn_t end)
+static bool mvm_mmu_zap_range(struct mvm *mvm, gfn_t start, gfn_t end,
+			      bool can_sleep)
 {
 	struct mvm_mmu *mmu = &mvm->arch.mmu;
-	u64 stack_leaves[16];
-	struct mvm_zap zap = { .start = start, .end = end };
-	unsigned long i;
+	struct mvm_zap zap = {
+		.start = start, .end = end,
+		.max = can_sleep ? MVM_ZAP_BATCH : 0,
+	};
 	bool more;
-
-	might_sleep();
-	if (!READ_ONCE(mmu->nr_pinned))
-		return;
-	zap.leaves = kmalloc_array(MVM_ZAP_BATCH, sizeof(u64),
-				   GFP_KERNEL | __GFP_NOWARN);
-	zap.max = MVM_ZAP_BATCH;
-	if (!zap.leaves) {
-		zap.leaves = stack_leaves;
-		zap.max = ARRAY_SIZE(stack_leaves);
-	}
 
 	do {
 		zap.nr = 0;
-		zap.pages = 0;
 		spin_lock(&mvm->mmu_lock);
-		more = mvm_mmu_zap_table(mvm, mmu->root, mmu->levels, 0, &zap);
+		more = mmu->nr_mapped &&
+		       mvm_mmu_zap_table(mvm, mmu->root, mmu->levels, 0, &zap);
 		spin_unlock(&mvm->mmu_lock);
-
-		if (zap.nr) {
-			mvm_make_all_vcpus_request(mvm, MVM_REQ_TLB_FLUSH);
-			for (i = 0; i < zap.nr; i++)
-				mvm_unpin_leaf(zap.leaves[i]);
-			atomic_long_add(zap.pages, &mmu->pin_credit);
-		}
-		cond_resched();
+		if (more)
+			cond_resched();
 	} while (more);
+	return zap.flush;
+}
 
-	if (zap.leaves != stack_leaves)
-		kfree(zap.leaves);
-	mvm_mmu_uncharge_surplus(mvm, MVM_PIN_CHARGE_BATCH);
+/*
+ * Unmap [@start, @end) and flush every vCPU's TLB: a memslot was deleted
+ * or moved, or its dirty logging changed.  Caller may sleep.  A fatal
+ * signal does not cut the zap short: leaves left behind would keep a
+ * deleted slot's pages mapped.
+ */
+void mvm_mmu_zap_gfn_range(struct mvm *mvm, gfn_t start, gfn_t end)
+{
+	might_sleep();
+	if (mvm_mmu_zap_range(mvm, start, end, true))
+		mvm_mmu_flush_all(mvm);
+}
+
+/*
+ * mmu_lock held.  Write-protect the 4 KiB leaves of the gfns @base + i
+ * for the bits i set in @mask (a dirty-log word).  Returns whether one
+ * lost its write permission (the caller flushes).
+ */
+bool mvm_mmu_write_protect_mask(struct mvm *mvm, gfn_t base,
+				unsigned long mask)
+{
+	u64 wbit = mvm_x86_ops->npt_leaf_writable_bit;
+	bool flush = false;
+
+	lockdep_assert_held(&mvm->mmu_lock);
+
+	while (mask) {
+		gfn_t gfn = base + __ffs(mask);
+		int level;
+		u64 *ptep = mvm_mmu_find_leaf(mvm, gfn, &level);
+
+		mask &= mask - 1;
+		if (!ptep || !(*ptep & wbit))
+			continue;
+		/* Logged slots have no 2 MiB leaves (memslot.c zaps them). */
+		if (WARN_ON_ONCE(level != 1))
+			continue;
+		SetPageDirty(mvm_pte_page(*ptep));
+		WRITE_ONCE(*ptep, *ptep & ~wbit);
+		flush = true;
+	}
+	return flush;
+}
+
+/* The gfn range of @slot that [@start, @end) of its hva range covers. */
+static bool mvm_slot_hva_to_gfns(const struct mvm_memory_slot *slot,
+				 unsigned long start, unsigned long end,
+				 gfn_t *gfn_start, gfn_t *gfn_end)
+{
+	unsigned long s_start = slot->userspace_addr;
+	unsigned long s_end = s_start + (slot->npages << PAGE_SHIFT);
+
+	start = max(start, s_start);
+	end = min(end, s_end);
+	if (start >= end)
+		return false;
+	*gfn_start = slot->base_gfn + ((start - s_start) >> PAGE_SHIFT);
+	*gfn_end = slot->base_gfn +
+		   ((end - s_start + PAGE_SIZE - 1) >> PAGE_SHIFT);
+	return true;
+}
+
+static struct mvm *mvm_from_notifier(struct mmu_notifier *mn)
+{
+	return container_of(mn, struct mvm, arch.mmu.notifier);
+}
+
+/*
+ * The VMM's page table entries for [range->start, range->end) are about
+ * to change (unmap, COW, swap-out, migration, KSM merge, mprotect,
+ * MADV_DONTNEED, ...).  Zap the leaves that map any of it, and flush
+ * every vCPU before returning, since the host frees or reuses the pages
+ * as soon as its own TLB flush is done.
+ *
+ * Why returning after mvm_make_all_vcpus_request() is enough: it sets
+ * MVM_REQ_TLB_FLUSH in every vCPU and then reads each vCPU's mode; a vCPU
+ * publishes IN_GUEST_MODE with a full barrier before it reads its
+ * requests with interrupts off (mvm_vcpu_enter_guest()).  So a vCPU
+ * either sees the request and flushes (the vendor flushes the VM's ASID
+ * or EPT context at that entry) or is seen in guest mode, and is sent an
+ * IPI that we wait for: it runs only once that CPU has left the guest and
+ * enabled interrupts, and the next entry sees the request.  A vCPU that
+ * is outside the guest has no way to use the TLB before its next entry.
+ * TLB entries left on a CPU the vCPU ran on before are flushed when it is
+ * loaded there again (a new ASID on AMD-V, an EPT-context flush on VT-x).
+ * Faults that looked the page up before we raised invalidate_in_progress
+ * either mapped it before we took mmu_lock (we zap it) or find the count
+ * raised or the sequence changed under mmu_lock and map nothing.
+ */
+static int mvm_mmu_invalidate_range_start(struct mmu_notifier *mn,
+					  const struct mmu_notifier_range *range)
+{
+	struct mvm *mvm = mvm_from_notifier(mn);
+	struct mvm_mmu *mmu = &mvm->arch.mmu;
+	bool blockable = mmu_notifier_range_blockable(range);
+	struct mvm_memslots *slots;
+	bool flush = false;
+	gfn_t gs, ge;
+	int i, idx;
+
+	idx = srcu_read_lock(&mvm->srcu);
+	slots = srcu_dereference(mvm->memslots, &mvm->srcu);
+
+	/*
+	 * The OOM reaper cannot wait: refuse ranges that back guest memory
+	 * (it then leaves them to the victim's exit, where release() runs).
+	 */
+	if (!blockable) {
+		for (i = 0; i < slots->nr; i++) {
+			if (mvm_slot_hva_to_gfns(&slots->slots[i], range->start,
+						 range->end, &gs, &ge)) {
+				srcu_read_unlock(&mvm->srcu, idx);
+				return -EAGAIN;
+			}
+		}
+	}
+
+	spin_lock(&mvm->mmu_lock);
+	if (!mmu->invalidate_in_progress++) {
+		mmu->invalidate_start = range->start;
+		mmu->invalidate_end = range->end;
+	} else {
+		mmu->invalidate_start = min(mmu->invalidate_start, range->start);
+		mmu->invalidate_end = max(mmu->invalidate_end, range->end);
+	}
+	spin_unlock(&mvm->mmu_lock);
+
+	for (i = 0; i < slots->nr; i++)
+		if (mvm_slot_hva_to_gfns(&slots->slots[i], range->start,
+					 range->end, &gs, &ge))
+			flush |= mvm_mmu_zap_range(mvm, gs, ge, true);
+	if (flush)
+		mvm_mmu_flush_all(mvm);
+	srcu_read_unlock(&mvm->srcu, idx);
+	return 0;
+}
+
+static void mvm_mmu_invalidate_range_end(struct mmu_notifier *mn,
+					 const struct mmu_notifier_range *range)
+{
+	struct mvm *mvm = mvm_from_notifier(mn);
+	struct mvm_mmu *mmu = &mvm->arch.mmu;
+
+	/*
+	 * The new sequence is visible to any fault that takes mmu_lock after
+	 * the count drops: it cannot map a page it looked up before.
+	 */
+	spin_lock(&mvm->mmu_lock);
+	mmu->invalidate_seq++;
+	WARN_ON_ONCE(mmu->invalidate_in_progress <= 0);
+	mmu->invalidate_in_progress--;
+	spin_unlock(&mvm->mmu_lock);
+}
+
+/*
+ * mmu_lock held.  Age the leaves of [@zap->start, @zap->end): clear the
+ * accessed bits (NPT) or, without them (EPT), zap.  @clear false: only
+ * test.  Returns whether any leaf was young.
+ */
+static bool mvm_mmu_age_table(struct mvm *mvm, u64 *table, int level,
+			      gfn_t base, struct mvm_zap *zap, bool clear)
+{
+	gfn_t span = 1ULL << (9 * (level - 1));
+	u64 abit = mvm_leaf_accessed_bit();
+	unsigned int i = 0;
+	bool young = false;
+
+	if (zap->start > base)
+		i = (zap->start - base) / span;
+	for (; i < MVM_PT_ENTRIES; i++) {
+		gfn_t lo = base + i * span;
+		u64 pte = table[i];
+
+		if (lo >= zap->end)
+			break;
+		if (!mvm_pte_present(pte))
+			continue;
+		if (!mvm_pte_is_leaf(pte, level)) {
+			young |= mvm_mmu_age_table(mvm, mvm_pte_table(pte),
+						   level - 1, lo, zap, clear);
+			continue;
+		}
+		if (abit) {
+			if (!(pte & abit))
+				continue;
+			young = true;
+			if (clear) {
+				WRITE_ONCE(table[i], pte & ~abit);
+				zap->flush = true;
+			}
+		} else {
+			young = true;
+			if (clear) {
+				WRITE_ONCE(table[i], 0);
+				mvm_leaf_gone(pte);
+				mvm->arch.mmu.nr_mapped -= mvm_leaf_pages(pte);
+				zap->flush = true;
+			}
+		}
+	}
+	return young;
+}
+
+/*
+ * Aging, from the host's reclaim (with page table locks held: nothing
+ * here sleeps).  A cleared accessed bit needs no flush to be correct, but
+ * without one the hardware may not set it again (clear_young's contract);
+ * a zapped leaf always needs one, since the page may go next.
+ */
+static int mvm_mmu_age_hva(struct mvm *mvm, unsigned long start,
+			   unsigned long end, bool clear, bool flush_abit)
+{
+	struct mvm_memslots *slots;
+	struct mvm_zap zap = { };
+	bool young = false;
+	int i, idx;
+
+	idx = srcu_read_lock(&mvm->srcu);
+	slots = srcu_dereference(mvm->memslots, &mvm->srcu);
+	spin_lock(&mvm->mmu_lock);
+	for (i = 0; i < slots->nr; i++) {
+		if (!mvm_slot_hva_to_gfns(&slots->slots[i], start, end,
+					  &zap.start, &zap.end))
+			continue;
+		young |= mvm_mmu_age_table(mvm, mvm->arch.mmu.root,
+					   mvm->arch.mmu.levels, 0, &zap,
+					   clear);
+	}
+	spin_unlock(&mvm->mmu_lock);
+	if (zap.flush && (flush_abit || !mvm_leaf_accessed_bit()))
+		mvm_mmu_flush_all(mvm);
+	srcu_read_unlock(&mvm->srcu, idx);
+	return young;
+}
+
+static int mvm_mmu_clear_flush_young(struct mmu_notifier *mn,
+				     struct mm_struct *mm,
+				     unsigned long start, unsigned long end)
+{
+	return mvm_mmu_age_hva(mvm_from_notifier(mn), start, end, true, true);
+}
+
+static int mvm_mmu_clear_young(struct mmu_notifier *mn, struct mm_struct *mm,
+			       unsigned long start, unsigned long end)
+{
+	return mvm_mmu_age_hva(mvm_from_notifier(mn), start, end, true, false);
+}
+
+static int mvm_mmu_test_young(struct mmu_notifier *mn, struct mm_struct *mm,
+			      unsigned long address)
+{
+	return mvm_mmu_age_hva(mvm_from_notifier(mn), address,
+			       address + PAGE_SIZE, false, false);
+}
+
+/*
+ * The mm is going (exit_mmap(), or unregistering): no page may stay
+ * mapped.  The vCPUs still exist (mvm_mmu_notifier_unregister() runs
+ * before they are freed).
+ */
+static void mvm_mmu_release(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	struct mvm *mvm = mvm_from_notifier(mn);
+
+	if (mvm_mmu_zap_range(mvm, 0, mvm->arch.mmu.max_gfn + 1, true))
+		mvm_mmu_flush_all(mvm);
+}
+
+static const struct mmu_notifier_ops mvm_mmu_notifier_ops = {
+	.invalidate_range_start	= mvm_mmu_invalidate_range_start,
+	.invalidate_range_end	= mvm_mmu_invalidate_range_end,
+	.clear_flush_young	= mvm_mmu_clear_flush_young,
+	.clear_young		= mvm_mmu_clear_young,
+	.test_young		= mvm_mmu_test_young,
+	.release		= mvm_mmu_release,
+};
+
+/*
+ * VM destruction, before the vCPUs are freed (the callbacks flush them):
+ * after this no callback runs, and release() has zapped every leaf.
+ */
+void mvm_mmu_notifier_unregister(struct mvm *mvm)
+{
+	struct mvm_mmu *mmu = &mvm->arch.mmu;
+
+	if (!mmu->notifier_registered)
+		return;
+	mmu_notifier_unregister(&mmu->notifier, mvm->mm);
+	mmu->notifier_registered = false;
 }
 
 /* Free @table and everything below it; rescheduling every leaf table. */
@@ -525,10 +885,9 @@ static void mvm_mmu_free_table(struct mvm *mvm, u64 *table, int level)
 		if (!mvm_pte_is_leaf(pte, level)) {
 			mvm_mmu_free_table(mvm, mvm_pte_table(pte), level - 1);
 		} else {
-			mvm_unpin_leaf(pte);
-			mvm->arch.mmu.nr_pinned -= mvm_leaf_pages(pte);
-			atomic_long_add(mvm_leaf_pages(pte),
-					&mvm->arch.mmu.pin_credit);
+			/* Nothing may be left mapped: release() zapped all. */
+			WARN_ON_ONCE(1);
+			mvm->arch.mmu.nr_mapped -= mvm_leaf_pages(pte);
 		}
 	}
 	free_page((unsigned long)table);
@@ -537,10 +896,8 @@ static void mvm_mmu_free_table(struct mvm *mvm, u64 *table, int level)
 }
 
 /*
- * The VM is dead: no vCPU runs, nothing can map.  Unpin and free all, and
- * uncharge every pinned page from the VM's mm (current->mm may be another
- * process's, or gone, when the last reference goes from the last fput).
- * Process context: it sleeps.
+ * The VM is dead: no vCPU runs, nothing can map, and the notifier is gone
+ * (its release() zapped every leaf).  Free the tables.  Process context.
  */
 void mvm_mmu_destroy(struct mvm *mvm)
 {
@@ -549,9 +906,9 @@ void mvm_mmu_destroy(struct mvm *mvm)
 	might_sleep();
 	if (!mmu->root)
 		return;
+	mvm_mmu_notifier_unregister(mvm);
 	mvm_mmu_free_table(mvm, mmu->root, mmu->levels);
-	WARN_ON_ONCE(mmu->nr_pinned);
-	mvm_mmu_uncharge_surplus(mvm, 0);
+	WARN_ON_ONCE(mmu->nr_mapped);
 	mmu->root = NULL;
 	mmu->root_hpa = 0;
 }
@@ -568,6 +925,10 @@ int mvm_handle_gpa_fault(struct mvm_vcpu *vcpu, gpa_t gpa, bool write,
 	if (slot && !(write && (slot->flags & KVM_MEM_READONLY))) {
 		r = mvm_mmu_map_gfn(vcpu, slot, gpa >> PAGE_SHIFT, write);
 		srcu_read_unlock(&mvm->srcu, idx);
+		if (r == -EINTR) {
+			vcpu->run->exit_reason = KVM_EXIT_INTR;
+			return r;
+		}
 		return r ? r : 1;
 	}
 	srcu_read_unlock(&mvm->srcu, idx);

@@ -11,6 +11,7 @@
 #include <linux/types.h>
 #include <linux/kvm.h>
 #include <linux/kvm_types.h>
+#include <linux/mmu_notifier.h>
 #include <asm/fpu/api.h>
 #include <asm/kvm_vcpu_regs.h>
 
@@ -74,15 +75,23 @@ struct mvm_mmu {
 	u64 *root;			/* C: top-level table */
 	phys_addr_t root_hpa;		/* C */
 	int levels;			/* C: 4 or 5, the depth the hardware walks */
-	bool large_leaves;		/* C: 2 MiB leaves for THP-backed memory */
+	bool large_leaves;		/* C: 2 MiB leaves for huge-page memory */
 	gfn_t max_gfn;			/* C: highest gfn a slot may cover */
-	unsigned long nr_pinned;	/* P: pages pinned by leaves */
+	unsigned long nr_mapped;	/* P: 4 KiB pages mapped by leaves */
+
 	/*
-	 * Pages charged to mm->locked_vm (RLIMIT_MEMLOCK) but held by no
-	 * leaf: a fault takes one, an unpin gives one back.  Charged in
-	 * batches so that the fault path rarely takes mmap_lock.  A.
+	 * The MMU notifier on the VM's mm (mmu.c, "Memory" in design.rst).
+	 * A fault samples invalidate_seq before it looks the page up and
+	 * maps it only if, under mmu_lock, the count is unchanged and no
+	 * invalidation of its address is in progress.  invalidate_seq: P to
+	 * write, read with READ_ONCE before the lookup.  The others: P.
 	 */
-	atomic_long_t pin_credit;
+	struct mmu_notifier notifier;
+	bool notifier_registered;	/* C after creation */
+	unsigned long invalidate_seq;
+	long invalidate_in_progress;
+	unsigned long invalidate_start;	/* hva union of those in progress */
+	unsigned long invalidate_end;
 };
 
 /* The highest gfn a memslot may cover (memslot.c refuses the rest). */

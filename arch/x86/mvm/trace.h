@@ -8,6 +8,9 @@
  * The exit reason and exit information are the vendor's own: the VMX
  * basic exit reason with the exit qualification and the interruption
  * information, or the SVM exit code with EXITINFO1 and EXITINFO2.
+ *
+ * mvm_map_leaf: a nested page fault installed a leaf (mmu.c): its first
+ * gfn, its level (1: 4 KiB, 2: 2 MiB) and whether it is writable.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM mvm
@@ -60,6 +63,26 @@ TRACE_EVENT(mvm_exit,
 	TP_printk("vcpu %u %s reason 0x%llx rip 0x%llx info 0x%llx 0x%llx",
 		  __entry->vcpu_id, __entry->isa, __entry->reason,
 		  __entry->rip, __entry->info1, __entry->info2)
+);
+
+TRACE_EVENT(mvm_map_leaf,
+	TP_PROTO(struct mvm *mvm, u64 gfn, int level, bool writable),
+	TP_ARGS(mvm, gfn, level, writable),
+
+	TP_STRUCT__entry(
+		__field(u64, gfn)
+		__field(int, level)
+		__field(bool, writable)
+	),
+
+	TP_fast_assign(
+		__entry->gfn = gfn;
+		__entry->level = level;
+		__entry->writable = writable;
+	),
+
+	TP_printk("gfn 0x%llx level %d %s", __entry->gfn, __entry->level,
+		  __entry->writable ? "rw" : "ro")
 );
 
 #endif /* _MVM_TRACE_H */

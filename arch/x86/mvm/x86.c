@@ -180,7 +180,8 @@ void mvm_make_all_vcpus_request(struct mvm *mvm, int req)
 	bool have_mask;
 	int i, me;
 
-	have_mask = zalloc_cpumask_var(&cpus, GFP_KERNEL);
+	/* Not GFP_KERNEL: MMU notifier aging calls us under spinlocks. */
+	have_mask = zalloc_cpumask_var(&cpus, GFP_ATOMIC | __GFP_NOWARN);
 	me = get_cpu();
 	for (i = 0; i < atomic_read(&mvm->online_vcpus); i++) {
 		struct mvm_vcpu *vcpu = mvm->vcpus[i];
@@ -249,6 +250,17 @@ void mvm_arch_flush_memslot(struct mvm *mvm, const struct mvm_memory_slot *slot)
 	mvm_mmu_zap_gfn_range(mvm, slot->base_gfn, slot->base_gfn + slot->npages);
 }
 
+bool mvm_arch_write_protect_mask(struct mvm *mvm, gfn_t base,
+				 unsigned long mask)
+{
+	return mvm_mmu_write_protect_mask(mvm, base, mask);
+}
+
+void mvm_arch_flush_remote_tlbs(struct mvm *mvm)
+{
+	mvm_make_all_vcpus_request(mvm, MVM_REQ_TLB_FLUSH);
+}
+
 /* ------------------------------------------------------------------ */
 /* VM                                                                   */
 
@@ -287,6 +299,8 @@ void mvm_arch_sync_events(struct mvm *mvm)
 {
 	mvm_pit_destroy(mvm);
 	mvm_irqchip_destroy(mvm);
+	/* Its callbacks flush the vCPUs: gone before they are. */
+	mvm_mmu_notifier_unregister(mvm);
 }
 
 void mvm_arch_vm_destroy(struct mvm *mvm)

@@ -473,6 +473,9 @@ void mvm_mmu_zap_gfn_range(struct mvm *mvm, gfn_t start, gfn_t end);
 int mvm_mmu_map_gfn(struct mvm_vcpu *vcpu, struct mvm_memory_slot *slot,
 		    gfn_t gfn, bool write);
 void mvm_mmu_free_page_cache(struct mvm_vcpu *vcpu);
+void mvm_mmu_notifier_unregister(struct mvm *mvm);
+bool mvm_mmu_write_protect_mask(struct mvm *mvm, gfn_t base,
+				unsigned long mask);
 /* A nested page fault at @gpa (@write / @fetch: the access). */
 int mvm_handle_gpa_fault(struct mvm_vcpu *vcpu, gpa_t gpa, bool write,
 			 bool fetch);

@@ -27,9 +27,11 @@ cp "$RIG"/lifecycle/*.sh "$root/lifecycle/"
 cp "$TOP/mvm.ko" "$OUT/mvm-vmm" "$OUT/hello.bin" "$root/"
 [ -x "$OUT/mvm-bench" ] && cp "$OUT/mvm-bench" "$root/"
 
-# Debian's KVM, for the same tests against the real thing.
+# Debian's KVM, for the same tests against the real thing; zram (and its
+# allocator and compressor) for mm_test's swap test.
 for m in virt/lib/irqbypass arch/x86/kvm/kvm arch/x86/kvm/kvm-amd \
-	 arch/x86/kvm/kvm-intel; do
+	 arch/x86/kvm/kvm-intel mm/zsmalloc drivers/block/zram/zram \
+	 crypto/lzo-rle; do
 	f=$(ls "$MODDIR/$m".ko* 2>/dev/null | head -n 1)
 	[ -n "$f" ] || die "missing $MODDIR/$m.ko"
 	case "$f" in

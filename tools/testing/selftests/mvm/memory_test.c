@@ -96,7 +96,7 @@ TEST_F_TIMEOUT(slot, large_slot_lazy_rss, 600)
 	ASSERT_GE(rss2 - rss0, (long)size * 9 / 10);
 	ASSERT_LE(rss2 - rss0, (long)size + (16L << 20));
 
-	/* Deleting the slot releases the pins; the VMM can free its memory. */
+	/* Deleting the slot and unmapping its memory frees it. */
 	r.memory_size = 0;
 	ASSERT_EQ(0, ioctl(g.vm_fd, KVM_SET_USER_MEMORY_REGION, &r));
 	ASSERT_EQ(0, munmap(big, size));
