@@ -305,6 +305,7 @@ static int mvm_mmu_map_large(struct mvm_vcpu *vcpu,
 	if (ptep && !mvm_pte_present(*ptep)) {
 		WRITE_ONCE(*ptep, pte);
 		mvm->arch.mmu.nr_pinned += MVM_LARGE_PAGES;
+		mvm->stat.pages_2m++;
 		installed = true;
 		r = 1;
 	} else if (ptep && (*ptep & MVM_PTE_LARGE)) {
@@ -383,6 +384,7 @@ int mvm_mmu_map_gfn(struct mvm_vcpu *vcpu, struct mvm_memory_slot *slot,
 	} else if (!mvm_pte_present(*ptep)) {
 		WRITE_ONCE(*ptep, pte);
 		mvm->arch.mmu.nr_pinned++;
+		mvm->stat.pages_4k++;
 		page = NULL;
 	} else if (writable &&
 		   !(*ptep & mvm_x86_ops->npt_leaf_writable_bit)) {
@@ -454,6 +456,7 @@ static bool mvm_mmu_zap_table(struct mvm *mvm, u64 *table, int level,
 		}
 		WRITE_ONCE(table[i], 0);
 		mvm->arch.mmu.nr_pinned -= mvm_leaf_pages(pte);
+		mvm_stat_leaf_zapped(mvm, pte & MVM_PTE_LARGE);
 		zap->pages += mvm_leaf_pages(pte);
 		zap->leaves[zap->nr++] = pte;
 	}
@@ -563,11 +566,13 @@ int mvm_handle_gpa_fault(struct mvm_vcpu *vcpu, gpa_t gpa, bool write,
 	struct mvm_memory_slot *slot;
 	int idx, r;
 
+	vcpu->stat.npf_taken++;
 	idx = srcu_read_lock(&mvm->srcu);
 	slot = mvm_gfn_to_memslot(mvm, gpa >> PAGE_SHIFT);
 	if (slot && !(write && (slot->flags & KVM_MEM_READONLY))) {
 		r = mvm_mmu_map_gfn(vcpu, slot, gpa >> PAGE_SHIFT, write);
 		srcu_read_unlock(&mvm->srcu, idx);
+		vcpu->stat.npf_mapped += !r;
 		return r ? r : 1;
 	}
 	srcu_read_unlock(&mvm->srcu, idx);
