@@ -585,4 +585,105 @@ TEST(debugfs)
 	EXPECT_NE(0, stat(dir, &st));
 }
 
+struct runner {
+	struct mvm_guest *g;
+	int stop;		/* __atomic */
+	int error;
+};
+
+static void *runner_thread(void *arg)
+{
+	struct runner *r = arg;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED)) {
+		if (guest_run(r->g->vcpu_fd) ||
+		    r->g->run->exit_reason != KVM_EXIT_IO) {
+			r->error = 1;
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* A command's standard output, and its exit status in *status. */
+static char *run_tool(const char *cmd, int *status)
+{
+	size_t len = 0, max = 1 << 16;
+	char *out = malloc(max);
+	FILE *p = popen(cmd, "r");
+
+	*status = -1;
+	if (!out || !p) {
+		free(out);
+		if (p)
+			pclose(p);
+		return NULL;
+	}
+	while (len < max - 1) {
+		size_t n = fread(out + len, 1, max - 1 - len, p);
+
+		if (!n)
+			break;
+		len += n;
+	}
+	out[len] = 0;
+	*status = pclose(p);
+	return out;
+}
+
+/*
+ * tools/mvm-stat on a running guest (the rig puts it at /mvm-stat, or
+ * $MVM_STAT): its JSON names this VM, its exits by reason and their
+ * latency percentiles; the table form runs too.
+ */
+TEST(mvm_stat_json)
+{
+	const char *tool = getenv("MVM_STAT") ? getenv("MVM_STAT") : "/mvm-stat";
+	char cmd[256], vm[64], *out, *table;
+	struct runner r = {};
+	struct mvm_guest g;
+	int status, table_status;
+	pthread_t t;
+
+	if (mvm_on_kvm())
+		SKIP(return, "mvm's debugfs directory");
+	if (access(tool, X_OK))
+		SKIP(return, "no %s", tool);
+	guest_create(&g, 1 << 21);
+	guest_load(&g, GUEST_CODE, g_spin_start, BLOB_LEN(g_spin));
+	guest_set_long_mode(&g, g.vcpu_fd, GUEST_CODE);
+	guest_set_supported_cpuid(&g, g.vcpu_fd);
+	if (debugfs_dir(cmd, sizeof(cmd), g.vm_fd))
+		SKIP(guest_destroy(&g); return, "no %s (debugfs)", cmd);
+	r.g = &g;
+	ASSERT_EQ(0, pthread_create(&t, NULL, runner_thread, &r));
+	snprintf(cmd, sizeof(cmd), "%s --once --json --interval 0.5", tool);
+	out = run_tool(cmd, &status);
+	snprintf(cmd, sizeof(cmd), "%s --once --interval 0.5", tool);
+	table = run_tool(cmd, &table_status);
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELAXED);
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, r.error);
+	ASSERT_TRUE(out != NULL);
+	ASSERT_TRUE(table != NULL);
+	TH_LOG("%s", out);
+	TH_LOG("%s", table);
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(0, table_status);
+
+	snprintf(vm, sizeof(vm), "\"vm\": \"%d-%d\"", getpid(), g.vm_fd);
+	EXPECT_TRUE(strstr(out, vm) != NULL);
+	EXPECT_TRUE(strstr(out, "\"cpuid\": {\"exits\": ") != NULL);
+	EXPECT_TRUE(strstr(out, "\"io\": {\"exits\": ") != NULL);
+	EXPECT_TRUE(strstr(out, "\"p50_ns\": ") != NULL);
+	EXPECT_TRUE(strstr(out, "\"p99_ns\": ") != NULL);
+	EXPECT_TRUE(strstr(out, "\"time_pct\": {\"guest\": ") != NULL);
+	snprintf(vm, sizeof(vm), "VM %d-%d:", getpid(), g.vm_fd);
+	EXPECT_TRUE(strstr(table, vm) != NULL);
+	EXPECT_TRUE(strstr(table, "cpuid") != NULL);
+	free(out);
+	free(table);
+	guest_destroy(&g);
+}
+
 TEST_HARNESS_MAIN
