@@ -1043,8 +1043,11 @@ static void mvm_stat_run_end(struct mvm_vcpu *vcpu, int r)
 	vcpu->stat.mvm_cycles += mvm_stat_cycles(c->mark_tsc, now);
 	c->return_tsc = now;
 	if (r == 0 || r == -EINTR) {
+		/* -EINTR is KVM_EXIT_INTR, even where exit_reason is stale. */
+		u32 reason = r ? KVM_EXIT_INTR : vcpu->run->exit_reason;
+
 		vcpu->stat.userspace_exits++;
-		vcpu->stat.userspace_exits_by_reason[min_t(u32, vcpu->run->exit_reason,
+		vcpu->stat.userspace_exits_by_reason[min_t(u32, reason,
 							   MVM_STAT_USER_REASONS - 1)]++;
 	}
 }
