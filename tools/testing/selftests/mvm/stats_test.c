@@ -22,6 +22,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <time.h>
 #include "kselftest_harness.h"
 #include "mvm_util.h"
 
@@ -451,6 +452,28 @@ TEST(counts_by_reason)
 	guest_destroy(&g);
 }
 
+/* A KVM_RUN that returns -EINTR (immediate_exit) counts as KVM_EXIT_INTR. */
+TEST(immediate_exit_counts_as_intr)
+{
+	uint64_t by_user[64];
+	struct mvm_guest g;
+	struct stats s;
+
+	if (mvm_on_kvm())
+		SKIP(return, "mvm's statistics names");
+	run_counted(_metadata, &g);
+	g.run->immediate_exit = 1;
+	ASSERT_EQ(-EINTR, guest_run(g.vcpu_fd));
+	g.run->immediate_exit = 0;
+	ASSERT_EQ(0, stats_open(&s, ioctl(g.vcpu_fd, KVM_GET_STATS_FD, 0)));
+	ASSERT_TRUE(stats_read(&s, "userspace_exits_by_reason", by_user, 64));
+	EXPECT_EQ(1, by_user[KVM_EXIT_INTR]);
+	EXPECT_EQ(OUT_COUNT + 1, by_user[KVM_EXIT_IO]);
+	EXPECT_EQ(OUT_COUNT + 2 + HLT_COUNT, stat1(_metadata, &s, "userspace_exits"));
+	stats_close(&s);
+	guest_destroy(&g);
+}
+
 struct reader {
 	int fd;
 	int stop;		/* __atomic */
@@ -480,7 +503,7 @@ static void *reader_thread(void *arg)
 				r->errors++;
 			last = v;
 		}
-		r->reads++;
+		__atomic_add_fetch(&r->reads, 1, __ATOMIC_RELAXED);
 	}
 	free(s.id);
 	free(s.descs);
@@ -492,6 +515,7 @@ TEST(read_while_running)
 	struct reader vcpu_r = {}, vm_r = {};
 	pthread_t t1, t2;
 	struct mvm_guest g;
+	time_t start;
 	int i;
 
 	guest_create(&g, 1 << 21);
@@ -505,10 +529,20 @@ TEST(read_while_running)
 	ASSERT_GE(vm_r.fd, 0);
 	ASSERT_EQ(0, pthread_create(&t1, NULL, reader_thread, &vcpu_r));
 	ASSERT_EQ(0, pthread_create(&t2, NULL, reader_thread, &vm_r));
-	for (i = 0; i < 20; i++) {
+	/*
+	 * Run until both readers have read a few times while the guest ran
+	 * (on a one-CPU host they take turns with this thread), at most 20 s
+	 * (the harness allows a test 30).
+	 */
+	start = time(NULL);
+	for (i = 0; i < 20 || __atomic_load_n(&vcpu_r.reads, __ATOMIC_RELAXED) < 20 ||
+		    __atomic_load_n(&vm_r.reads, __ATOMIC_RELAXED) < 20; i++) {
 		ASSERT_EQ(0, guest_run(g.vcpu_fd));
 		ASSERT_EQ(KVM_EXIT_IO, g.run->exit_reason);
+		if (time(NULL) - start > 20)
+			break;
 	}
+	TH_LOG("%d runs", i);
 	__atomic_store_n(&vcpu_r.stop, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&vm_r.stop, 1, __ATOMIC_RELAXED);
 	pthread_join(t1, NULL);
