@@ -84,6 +84,8 @@ struct mvm_memslots {
 
 struct mvm;
 struct mvm_vcpu;
+struct mvm_debugfs_stat;
+struct dentry;
 
 /*
  * The in-kernel I/O bus (virt/mvm/io_bus.c): port and MMIO ranges that
@@ -141,6 +143,18 @@ int mvm_io_bus_read(struct mvm_vcpu *vcpu, enum mvm_bus bus, gpa_t addr,
 		    int len, void *val);
 void mvm_io_bus_destroy(struct mvm *mvm);
 
+/* Per-VM statistics: see struct mvm_vcpu_stat below. */
+struct mvm_vm_stat {
+	u64 pages_4k;		/* P: 4 KiB leaves mapped */
+	u64 pages_2m;		/* P: 2 MiB leaves mapped */
+	u64 pages_1g;		/* P: 1 GiB leaves (mvm maps none) */
+	u64 leaves_zapped;	/* P */
+	/* Filled in when read (stats.c): */
+	u64 memory_slots;	/* slots in use */
+	u64 online_vcpus;
+	u64 host_tsc_khz;	/* C: to turn the cycle counts into time */
+};
+
 struct mvm {
 	struct mm_struct *mm;		/* C: creator's mm, mmgrab()ed */
 	refcount_t users;		/* A: VM fd + one per vCPU fd */
@@ -171,6 +185,11 @@ struct mvm {
 	} irqfds;
 	struct list_head ioeventfds;	/* S */
 
+	struct mvm_vm_stat stat;
+	char stats_id[KVM_STATS_NAME_SIZE];	/* C: "mvm-<pid>" */
+	struct dentry *debugfs_dentry;	/* C: NULL without debugfs */
+	struct mvm_debugfs_stat *debugfs_stats; /* C: its files' data */
+
 	struct mvm_arch arch;
 };
 
@@ -183,14 +202,98 @@ struct mvm {
 #define MVM_IN_GUEST_MODE	1
 #define MVM_EXITING_GUEST_MODE	2
 
+/*
+ * Statistics (virt/mvm/stats.c exports them: KVM_GET_STATS_FD, debugfs).
+ * Every field is a u64 written by one owner without atomics or locks (the
+ * vCPU's thread for vCPU stats, the lock named at the field for VM stats);
+ * readers load whole aligned u64s, which x86-64 never tears, so a reader
+ * sees each counter at some recent value.
+ *
+ * Exits by reason use one vendor-neutral list: each backend maps its VMX
+ * basic exit reason or SVM exit code onto it (vmx_stat_reason(),
+ * svm_stat_reason()) and also counts the raw vendor reason.  OTHER is 0,
+ * so that a hole in a backend's mapping table means "other".  The names
+ * are in virt/mvm/stats.c.
+ */
+enum mvm_exit_stat {
+	MVM_EXIT_STAT_OTHER,
+	MVM_EXIT_STAT_EXTERNAL_INTERRUPT,
+	MVM_EXIT_STAT_EXCEPTION_NMI,
+	MVM_EXIT_STAT_TRIPLE_FAULT,
+	MVM_EXIT_STAT_INTERRUPT_WINDOW,
+	MVM_EXIT_STAT_NMI_WINDOW,
+	MVM_EXIT_STAT_CPUID,
+	MVM_EXIT_STAT_HLT,
+	MVM_EXIT_STAT_IO,
+	MVM_EXIT_STAT_MSR_READ,
+	MVM_EXIT_STAT_MSR_WRITE,
+	MVM_EXIT_STAT_CR_ACCESS,
+	MVM_EXIT_STAT_DR_ACCESS,
+	MVM_EXIT_STAT_NPF,
+	MVM_EXIT_STAT_HYPERCALL,
+	MVM_EXIT_STAT_XSETBV,
+	MVM_EXIT_STAT_VIRT_INSN,
+	MVM_EXIT_STAT_NOP_INSN,
+	MVM_EXIT_STAT_RDPMC,
+	MVM_EXIT_STAT_MACHINE_CHECK,
+	MVM_EXIT_STAT_FAILED_ENTRY,
+	MVM_EXIT_STAT_NR
+};
+
+/* Buckets of the log2 histograms: [0], [1], [2, 3], ... [2^30, inf). */
+#define MVM_STAT_HIST_BUCKETS	32
+/* Exits to userspace by kvm_run->exit_reason: KVM_EXIT_* 0..38, 39+. */
+#define MVM_STAT_USER_REASONS	40
+/*
+ * Raw vendor reasons: the VMX basic exit reason, or the SVM exit code
+ * below 0xf0; SVM codes 0x400 (NPF) and up count at 0xf0 + (code - 0x400);
+ * whatever else (a failed entry) at the last, 255.
+ */
+#define MVM_STAT_VENDOR_REASONS	256
+
 struct mvm_vcpu_stat {
 	u64 exits;
-	u64 halt_exits;
-	u64 io_exits;
-	u64 mmio_exits;
+	u64 halt_exits;		/* KVM_EXIT_HLT, or HLT in the kernel */
+	u64 io_exits;		/* KVM_EXIT_IO */
+	u64 mmio_exits;		/* KVM_EXIT_MMIO */
 	u64 signal_exits;
 	u64 halt_wakeups;	/* HLT sleeps that ended runnable */
+	u64 kernel_exits;	/* exits handled without userspace */
+	u64 userspace_exits;	/* KVM_RUN returns (0 or -EINTR) */
+	u64 irq_injections;	/* entries with an interrupt injected */
+	u64 nmi_injections;
+	u64 exception_injections;
+	u64 npf_taken;		/* nested page faults */
+	u64 npf_mapped;		/* ... resolved by mapping guest memory */
+	u64 tlb_flush;		/* guest TLB flushes requested */
+	/* TSC cycles: in the guest; in KVM_RUN outside it; out of KVM_RUN. */
+	u64 guest_cycles;
+	u64 mvm_cycles;
+	u64 user_cycles;
+	u64 halt_cycles;	/* part of mvm_cycles: asleep in HLT */
+	u64 exit_latency_max;	/* peak of exit_latency_hist */
+	u64 exits_by_reason[MVM_EXIT_STAT_NR];
+	u64 userspace_exits_by_reason[MVM_STAT_USER_REASONS];
+	u64 exits_vendor[MVM_STAT_VENDOR_REASONS];
+	/* Cycles from VM entry to VM exit. */
+	u64 guest_time_hist[MVM_STAT_HIST_BUCKETS];
+	/*
+	 * Cycles from a VM exit to the next VM entry, or to the return to
+	 * userspace when the exit goes there (its time in mvm).
+	 */
+	u64 exit_latency_hist[MVM_EXIT_STAT_NR][MVM_STAT_HIST_BUCKETS];
 };
+
+/* The run loop's timestamps behind the cycle counts (x86.c).  T. */
+struct mvm_vcpu_stat_clock {
+	u64 entry_tsc;		/* last VM entry */
+	u64 exit_tsc;		/* last VM exit */
+	u64 mark_tsc;		/* start of the current stretch in mvm */
+	u64 return_tsc;		/* last return to userspace, 0: none yet */
+	enum mvm_exit_stat reason; /* of the exit at exit_tsc */
+	bool exit_open;		/* its latency is not counted yet */
+};
+
 
 struct mvm_vcpu {
 	struct mvm *mvm;		/* C */
@@ -231,8 +334,34 @@ struct mvm_vcpu {
 	sigset_t sigset;
 
 	struct mvm_vcpu_stat stat;	/* M */
+	struct mvm_vcpu_stat_clock stat_clock; /* T */
 	struct mvm_vcpu_arch arch;	/* see its own annotations */
 };
+
+/*
+ * A backend names the exit it is about to handle: the neutral reason and
+ * the raw vendor one (an index of exits_vendor[]).  The run loop counts
+ * its latency (x86.c).
+ */
+static __always_inline void mvm_stat_exit_reason(struct mvm_vcpu *vcpu,
+						 enum mvm_exit_stat reason,
+						 unsigned int vendor)
+{
+	vcpu->stat_clock.reason = reason;
+	vcpu->stat.exits_by_reason[reason]++;
+	vcpu->stat.exits_vendor[min_t(unsigned int, vendor,
+				      MVM_STAT_VENDOR_REASONS - 1)]++;
+}
+
+/* mmu.c, mmu_lock held: a leaf went (a 2 MiB one if @large). */
+static inline void mvm_stat_leaf_zapped(struct mvm *mvm, bool large)
+{
+	if (large)
+		mvm->stat.pages_2m--;
+	else
+		mvm->stat.pages_4k--;
+	mvm->stat.leaves_zapped++;
+}
 
 /* virt/mvm/memslot.c */
 int mvm_set_memory_region(struct mvm *mvm,
@@ -266,6 +395,18 @@ static inline struct mvm_memslots *mvm_memslots(struct mvm *mvm)
 /* virt/mvm/mvm_main.c */
 extern char *mvm_devname;
 void mvm_vcpu_on_spin(struct mvm_vcpu *me);
+void mvm_get_vm(struct mvm *mvm);
+void mvm_put_vm(struct mvm *mvm);
+/* A reference unless the VM is already going (debugfs readers). */
+bool mvm_get_vm_safe(struct mvm *mvm);
+
+/* virt/mvm/stats.c */
+int mvm_stats_init(void);
+void mvm_stats_exit(void);
+int mvm_vm_get_stats_fd(struct mvm *mvm);
+int mvm_vcpu_get_stats_fd(struct mvm_vcpu *vcpu);
+void mvm_vm_debugfs_create(struct mvm *mvm, int fd);
+void mvm_vm_debugfs_destroy(struct mvm *mvm);
 
 /* virt/mvm/eventfd.c */
 int mvm_irqfd_init(void);			/* module load: the shutdown workqueue */

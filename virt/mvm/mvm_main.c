@@ -92,8 +92,10 @@ static void mvm_destroy_vm(struct mvm *mvm)
 {
 	int i;
 
+	/* No debugfs reader may find the VM from here on. */
+	mvm_vm_debugfs_destroy(mvm);
 	/*
-	 * First, nothing may inject into the vCPUs' LAPICs any more: an
+	 * Then, nothing may inject into the vCPUs' LAPICs any more: an
 	 * irqfd's signal, the PIT's timer.
 	 */
 	mvm_eventfd_release(mvm);
@@ -113,12 +115,17 @@ static void mvm_destroy_vm(struct mvm *mvm)
 	mvm_arch_hardware_disable_all();
 }
 
-static void mvm_get_vm(struct mvm *mvm)
+void mvm_get_vm(struct mvm *mvm)
 {
 	refcount_inc(&mvm->users);
 }
 
-static void mvm_put_vm(struct mvm *mvm)
+bool mvm_get_vm_safe(struct mvm *mvm)
+{
+	return refcount_inc_not_zero(&mvm->users);
+}
+
+void mvm_put_vm(struct mvm *mvm)
 {
 	if (refcount_dec_and_test(&mvm->users))
 		mvm_destroy_vm(mvm);
@@ -180,6 +187,7 @@ out_mm:
 
 static int mvm_dev_ioctl_create_vm(unsigned long type)
 {
+	struct file *file;
 	struct mvm *mvm;
 	int fd;
 
@@ -187,9 +195,20 @@ static int mvm_dev_ioctl_create_vm(unsigned long type)
 	if (IS_ERR(mvm))
 		return PTR_ERR(mvm);
 
-	fd = anon_inode_getfd("mvm-vm", &mvm_vm_fops, mvm, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
+	/* The fd number first: it names the VM's debugfs directory. */
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
 		mvm_put_vm(mvm);
+		return fd;
+	}
+	file = anon_inode_getfile("mvm-vm", &mvm_vm_fops, mvm, O_RDWR);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		mvm_put_vm(mvm);
+		return PTR_ERR(file);
+	}
+	mvm_vm_debugfs_create(mvm, fd);
+	fd_install(fd, file);
 	return fd;
 }
 
@@ -302,6 +321,9 @@ static long mvm_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		return -EIO;
 	if (unlikely(_IOC_TYPE(ioctl) != KVMIO))
 		return -EINVAL;
+	/* Not behind vcpu->mutex: a monitor need not wait for KVM_RUN. */
+	if (ioctl == KVM_GET_STATS_FD)
+		return mvm_vcpu_get_stats_fd(vcpu);
 
 	if (mutex_lock_killable(&vcpu->mutex))
 		return -EINTR;
@@ -485,6 +507,7 @@ static long mvm_check_extension(struct mvm *mvm, long ext)
 	case KVM_CAP_IRQFD:
 	case KVM_CAP_IRQFD_RESAMPLE:
 	case KVM_CAP_SYNC_MMU:		/* the MMU notifier (mmu.c) */
+	case KVM_CAP_BINARY_STATS_FD:
 		return 1;
 	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
 		return MVM_DIRTY_LOG_MANUAL_CAPS;
@@ -574,6 +597,9 @@ static long mvm_vm_ioctl(struct file *filp, unsigned int ioctl,
 			r = mvm_arch_vm_ioctl(mvm, ioctl, arg);
 		break;
 	}
+	case KVM_GET_STATS_FD:
+		r = mvm_vm_get_stats_fd(mvm);
+		break;
 	case KVM_IRQFD: {
 		struct kvm_irqfd data;
 
@@ -687,11 +713,15 @@ static int __init mvm_init(void)
 	if (r)
 		goto out_arch;
 
+	r = mvm_stats_init();
+	if (r)
+		goto out_irqfd;
+
 	if (mvm_devname_taken(mvm_devname)) {
 		pr_err("/dev/%s is taken by another driver (is kvm loaded?)\n",
 		       mvm_devname);
 		r = -EBUSY;
-		goto out_irqfd;
+		goto out_stats;
 	}
 
 	mvm_dev.name = mvm_devname;
@@ -700,10 +730,12 @@ static int __init mvm_init(void)
 	r = misc_register(&mvm_dev);
 	if (r) {
 		pr_err("cannot register /dev/%s: %d\n", mvm_devname, r);
-		goto out_irqfd;
+		goto out_stats;
 	}
 	return 0;
 
+out_stats:
+	mvm_stats_exit();
 out_irqfd:
 	mvm_irqfd_exit();
 out_arch:
@@ -714,6 +746,7 @@ out_arch:
 static void __exit mvm_exit(void)
 {
 	misc_deregister(&mvm_dev);
+	mvm_stats_exit();
 	mvm_irqfd_exit();
 	mvm_arch_exit();
 }

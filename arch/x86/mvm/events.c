@@ -263,6 +263,7 @@ void mvm_inject_pending_events(struct mvm_vcpu *vcpu)
 					      X86_EFLAGS_RF);
 		arch->exception.insn_len = 0;
 		ops->inject_exception(vcpu);
+		vcpu->stat.exception_injections++;
 		arch->exception.pending = false;
 		arch->exception.injected = true;
 		can_inject = false;
@@ -274,6 +275,7 @@ void mvm_inject_pending_events(struct mvm_vcpu *vcpu)
 			arch->nmi_pending--;
 			arch->nmi_injected = true;
 			ops->inject_nmi(vcpu);
+			vcpu->stat.nmi_injections++;
 			can_inject = false;
 		}
 		if (arch->nmi_pending)
@@ -288,6 +290,7 @@ void mvm_inject_pending_events(struct mvm_vcpu *vcpu)
 			if (vector >= 0) {
 				mvm_queue_interrupt(vcpu, vector, false, 0);
 				ops->inject_irq(vcpu);
+				vcpu->stat.irq_injections++;
 			}
 		}
 		if (mvm_cpu_has_interrupt(vcpu))
@@ -366,6 +369,7 @@ long mvm_vcpu_ioctl_interrupt(struct mvm_vcpu *vcpu,
 		return -EINVAL;
 	if (!mvm_irqchip_in_kernel(vcpu->mvm)) {
 		mvm_queue_interrupt(vcpu, irq.irq, false, 0);
+		vcpu->stat.irq_injections++;
 		return 0;
 	}
 	if (mvm_irqchip_full(vcpu->mvm))

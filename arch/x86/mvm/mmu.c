@@ -355,6 +355,7 @@ static int mvm_mmu_map_large(struct mvm_vcpu *vcpu,
 	if (ptep && !mvm_pte_present(*ptep)) {
 		WRITE_ONCE(*ptep, pte);
 		mvm->arch.mmu.nr_mapped += MVM_LARGE_PAGES;
+		mvm->stat.pages_2m++;
 		trace_mvm_map_leaf(vcpu->mvm, base, 2, true);
 		r = 1;
 	} else if (ptep && (*ptep & MVM_PTE_LARGE)) {
@@ -488,6 +489,7 @@ int mvm_mmu_map_gfn(struct mvm_vcpu *vcpu, struct mvm_memory_slot *slot,
 		mvm_x86_ops->flush_tlb(vcpu);
 	} else {
 		mmu->nr_mapped++;
+		mvm->stat.pages_4k++;
 	}
 	WRITE_ONCE(*ptep, pte);
 	trace_mvm_map_leaf(mvm, gfn, 1, writable);
@@ -546,6 +548,7 @@ static bool mvm_mmu_zap_table(struct mvm *mvm, u64 *table, int level,
 		}
 		WRITE_ONCE(table[i], 0);
 		mvm_leaf_gone(pte);
+		mvm_stat_leaf_zapped(mvm, pte & MVM_PTE_LARGE);
 		mvm->arch.mmu.nr_mapped -= mvm_leaf_pages(pte);
 		zap->nr++;
 		zap->flush = true;
@@ -920,11 +923,13 @@ int mvm_handle_gpa_fault(struct mvm_vcpu *vcpu, gpa_t gpa, bool write,
 	struct mvm_memory_slot *slot;
 	int idx, r;
 
+	vcpu->stat.npf_taken++;
 	idx = srcu_read_lock(&mvm->srcu);
 	slot = mvm_gfn_to_memslot(mvm, gpa >> PAGE_SHIFT);
 	if (slot && !(write && (slot->flags & KVM_MEM_READONLY))) {
 		r = mvm_mmu_map_gfn(vcpu, slot, gpa >> PAGE_SHIFT, write);
 		srcu_read_unlock(&mvm->srcu, idx);
+		vcpu->stat.npf_mapped += !r;
 		if (r == -EINTR) {
 			vcpu->run->exit_reason = KVM_EXIT_INTR;
 			return r;

@@ -1011,9 +1011,76 @@ static int mvm_ioapic_eoi_exit(struct mvm_vcpu *vcpu)
 	return 0;
 }
 
+/*
+ * Statistics of the run loop (include/linux/mvm_host.h): one RDTSC just
+ * before the entry and one just after the exit give the time in the
+ * guest and, with the next entry (or the return to userspace), each
+ * exit's latency in mvm.  TSCs of different CPUs may differ a little:
+ * a stretch that seems to go backwards counts as 0.
+ */
+static __always_inline u64 mvm_stat_cycles(u64 from, u64 to)
+{
+	return (s64)(to - from) > 0 ? to - from : 0;
+}
+
+/* KVM_STATS_TYPE_LOG_HIST: bucket 0 is [0, 1), bucket i [2^(i-1), 2^i). */
+static __always_inline void mvm_stat_log_hist(u64 *hist, u64 value)
+{
+	hist[min_t(unsigned int, fls64(value), MVM_STAT_HIST_BUCKETS - 1)]++;
+}
+
+/* The exit of the last entry is over at @now: count its latency. */
+static __always_inline void mvm_stat_exit_done(struct mvm_vcpu *vcpu, u64 now)
+{
+	struct mvm_vcpu_stat_clock *c = &vcpu->stat_clock;
+	u64 cycles;
+
+	if (!c->exit_open)
+		return;
+	c->exit_open = false;
+	cycles = mvm_stat_cycles(c->exit_tsc, now);
+	mvm_stat_log_hist(vcpu->stat.exit_latency_hist[c->reason], cycles);
+	if (cycles > vcpu->stat.exit_latency_max)
+		vcpu->stat.exit_latency_max = cycles;
+}
+
+/* KVM_RUN begins: the time since it last returned was userspace's. */
+static void mvm_stat_run_begin(struct mvm_vcpu *vcpu)
+{
+	struct mvm_vcpu_stat_clock *c = &vcpu->stat_clock;
+	u64 now = rdtsc();
+
+	if (c->return_tsc)
+		vcpu->stat.user_cycles += mvm_stat_cycles(c->return_tsc, now);
+	c->mark_tsc = now;
+}
+
+/* KVM_RUN returns @r: to userspace with kvm_run->exit_reason, or not. */
+static void mvm_stat_run_end(struct mvm_vcpu *vcpu, int r)
+{
+	struct mvm_vcpu_stat_clock *c = &vcpu->stat_clock;
+	u64 now = rdtsc();
+
+	mvm_stat_exit_done(vcpu, now);
+	vcpu->stat.mvm_cycles += mvm_stat_cycles(c->mark_tsc, now);
+	c->return_tsc = now;
+	if (r == 0 || r == -EINTR) {
+		/* -EINTR is KVM_EXIT_INTR, even where exit_reason is stale. */
+		u32 reason = r ? KVM_EXIT_INTR : vcpu->run->exit_reason;
+
+		vcpu->stat.userspace_exits++;
+		vcpu->stat.userspace_exits_by_reason[min_t(u32, reason,
+							   MVM_STAT_USER_REASONS - 1)]++;
+	}
+}
+
 /* 1: keep going, 0: back to userspace, <0: error. */
 static int mvm_vcpu_enter_guest(struct mvm_vcpu *vcpu)
 {
+	struct mvm_vcpu_stat_clock *clock = &vcpu->stat_clock;
+	u64 now;
+	int r;
+
 	bool switch_xcr0, guest_drs;
 	u32 host_pkru = 0;
 
@@ -1047,8 +1114,10 @@ static int mvm_vcpu_enter_guest(struct mvm_vcpu *vcpu)
 	/* The mode before the requests: pairs with mvm_vcpu_kick()'s. */
 	smp_store_mb(vcpu->mode, MVM_IN_GUEST_MODE);
 	if (unlikely(READ_ONCE(vcpu->requests))) {
-		if (test_and_clear_bit(MVM_REQ_TLB_FLUSH, &vcpu->requests))
+		if (test_and_clear_bit(MVM_REQ_TLB_FLUSH, &vcpu->requests)) {
 			mvm_x86_ops->flush_tlb(vcpu);
+			vcpu->stat.tlb_flush++;
+		}
 	}
 	/* An INIT/SIPI that came after the check at the top: go round. */
 	if (unlikely(mvm_entry_work_pending() || !mvm_hw_enabled_this_cpu() ||
@@ -1098,9 +1167,22 @@ static int mvm_vcpu_enter_guest(struct mvm_vcpu *vcpu)
 		mvm_lapic_wait_expired_timer(vcpu);
 
 	trace_mvm_entry(vcpu);
+	now = rdtsc();
+	mvm_stat_exit_done(vcpu, now);
+	vcpu->stat.mvm_cycles += mvm_stat_cycles(clock->mark_tsc, now);
+	clock->entry_tsc = now;
 	mvm_guest_enter_irqoff();
 	mvm_x86_ops->vcpu_run(vcpu);
 	mvm_guest_exit_irqoff();
+	now = rdtsc();
+	vcpu->stat.guest_cycles += mvm_stat_cycles(clock->entry_tsc, now);
+	mvm_stat_log_hist(vcpu->stat.guest_time_hist,
+			  mvm_stat_cycles(clock->entry_tsc, now));
+	clock->exit_tsc = now;
+	clock->mark_tsc = now;
+	/* The backend's handle_exit names the reason (mvm_stat_exit_reason()). */
+	clock->reason = MVM_EXIT_STAT_OTHER;
+	clock->exit_open = true;
 
 	/*
 	 * Before interrupts: nothing of the host may run with the guest's
@@ -1132,7 +1214,10 @@ static int mvm_vcpu_enter_guest(struct mvm_vcpu *vcpu)
 	local_irq_enable();
 	preempt_enable();
 
-	return mvm_x86_ops->handle_exit(vcpu);
+	r = mvm_x86_ops->handle_exit(vcpu);
+	if (r > 0)
+		vcpu->stat.kernel_exits++;
+	return r;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1270,10 +1355,13 @@ static int mvm_vcpu_block(struct mvm_vcpu *vcpu)
 		return 1;
 
 	if (!mvm_vcpu_has_wake_events(vcpu)) {
+		u64 start = rdtsc();
+
 		/* Only HLT polls: a SIPI is rare and not worth a busy CPU. */
 		if (vcpu->arch.mp_state != KVM_MP_STATE_HALTED ||
 		    !mvm_vcpu_poll(vcpu))
 			mvm_vcpu_sleep(vcpu);
+		vcpu->stat.halt_cycles += mvm_stat_cycles(start, rdtsc());
 		mvm_apic_accept_events(vcpu);
 	}
 
@@ -1332,6 +1420,7 @@ int mvm_arch_vcpu_run(struct mvm_vcpu *vcpu)
 	int r;
 
 	lockdep_assert_held(&vcpu->mutex);
+	mvm_stat_run_begin(vcpu);
 	mvm_vcpu_load(vcpu);
 	fpu_swap_kvm_fpstate(&vcpu->arch.guest_fpu, true);
 	run->flags = 0;
@@ -1395,5 +1484,6 @@ out:
 	mvm_post_run_save(vcpu);
 	fpu_swap_kvm_fpstate(&vcpu->arch.guest_fpu, false);
 	mvm_vcpu_put(vcpu);
+	mvm_stat_run_end(vcpu, r);
 	return r;
 }

@@ -18,6 +18,7 @@ make -s -C "$TOP/tools/testing/selftests/mvm" OUTPUT="$OUT/selftests" \
 	DESTDIR="$root/tests" install
 make -s -C "$TOP/tools/vmm" OUTPUT="$OUT"
 make -s -C "$TOP/tools/mvm-bench" OUTPUT="$OUT"
+make -s -C "$TOP/tools/mvm-stat" OUTPUT="$OUT"
 gcc -O2 -Wall -static -o "$root/coexist" "$RIG/coexist.c"
 gcc -O2 -Wall -static -o "$root/holdfd" "$RIG/holdfd.c"
 
@@ -26,6 +27,7 @@ cp "$RIG/init" "$root/init"
 cp "$RIG"/lifecycle/*.sh "$root/lifecycle/"
 cp "$TOP/mvm.ko" "$OUT/mvm-vmm" "$OUT/hello.bin" "$root/"
 [ -x "$OUT/mvm-bench" ] && cp "$OUT/mvm-bench" "$root/"
+cp "$OUT/mvm-stat" "$root/"
 
 # Debian's KVM, for the same tests against the real thing; zram (and its
 # allocator and compressor) for mm_test's swap test.

@@ -1174,11 +1174,64 @@ static u8 svm_insn_len(u32 exit_code)
 	}
 }
 
+/* SVM exit codes below 0x100 (APM vol. 2 appendix C) in the neutral list. */
+static const u8 svm_stat_reasons[0x100] = {
+	[SVM_EXIT_READ_CR0 ... SVM_EXIT_WRITE_CR8 + 7]	= MVM_EXIT_STAT_CR_ACCESS,
+	[SVM_EXIT_READ_DR0 ... SVM_EXIT_WRITE_DR7 + 8]	= MVM_EXIT_STAT_DR_ACCESS,
+	[SVM_EXIT_EXCP_BASE ... SVM_EXIT_LAST_EXCP]	= MVM_EXIT_STAT_EXCEPTION_NMI,
+	[SVM_EXIT_EXCP_BASE + MC_VECTOR]	= MVM_EXIT_STAT_MACHINE_CHECK,
+	[SVM_EXIT_INTR]		= MVM_EXIT_STAT_EXTERNAL_INTERRUPT,
+	[SVM_EXIT_NMI]		= MVM_EXIT_STAT_EXCEPTION_NMI,
+	[SVM_EXIT_VINTR]	= MVM_EXIT_STAT_INTERRUPT_WINDOW,
+	[SVM_EXIT_RDPMC]	= MVM_EXIT_STAT_RDPMC,
+	[SVM_EXIT_CPUID]	= MVM_EXIT_STAT_CPUID,
+	/* mvm intercepts IRET only to open an NMI window. */
+	[SVM_EXIT_IRET]		= MVM_EXIT_STAT_NMI_WINDOW,
+	[SVM_EXIT_INVD]		= MVM_EXIT_STAT_NOP_INSN,
+	[SVM_EXIT_HLT]		= MVM_EXIT_STAT_HLT,
+	[SVM_EXIT_INVLPGA]	= MVM_EXIT_STAT_VIRT_INSN,
+	[SVM_EXIT_IOIO]		= MVM_EXIT_STAT_IO,
+	[SVM_EXIT_MSR]		= MVM_EXIT_STAT_MSR_READ,
+	[SVM_EXIT_SHUTDOWN]	= MVM_EXIT_STAT_TRIPLE_FAULT,
+	[SVM_EXIT_VMRUN]	= MVM_EXIT_STAT_VIRT_INSN,
+	[SVM_EXIT_VMMCALL]	= MVM_EXIT_STAT_HYPERCALL,
+	[SVM_EXIT_VMLOAD ... SVM_EXIT_SKINIT]	= MVM_EXIT_STAT_VIRT_INSN,
+	[SVM_EXIT_WBINVD ... SVM_EXIT_MWAIT]	= MVM_EXIT_STAT_NOP_INSN,
+	[SVM_EXIT_XSETBV]	= MVM_EXIT_STAT_XSETBV,
+};
+
+/* The neutral reason, and the raw code as an index of exits_vendor[]. */
+static enum mvm_exit_stat svm_stat_reason(struct vmcb_control_area *c,
+					  unsigned int *vendor)
+{
+	u32 code = c->exit_code;
+
+	if (likely(code < 0xf0)) {
+		*vendor = code;
+		/* EXITINFO1: 0 RDMSR, 1 WRMSR (APM vol. 2 15.11). */
+		if (code == SVM_EXIT_MSR && c->exit_info_1)
+			return MVM_EXIT_STAT_MSR_WRITE;
+		return svm_stat_reasons[code];
+	}
+	*vendor = code >= SVM_EXIT_NPF && code < SVM_EXIT_NPF + 0x0f ?
+		  0xf0 + code - SVM_EXIT_NPF : MVM_STAT_VENDOR_REASONS - 1;
+	if (code == SVM_EXIT_NPF)
+		return MVM_EXIT_STAT_NPF;
+	if (code == SVM_EXIT_ERR)
+		return MVM_EXIT_STAT_FAILED_ENTRY;
+	return MVM_EXIT_STAT_OTHER;
+}
+
 static int svm_handle_exit(struct mvm_vcpu *vcpu)
 {
 	struct vcpu_svm *svm = to_svm(vcpu);
 	struct vmcb_control_area *c = &svm->vmcb->control;
 	u32 exit_code = c->exit_code;
+	enum mvm_exit_stat reason;
+	unsigned int vendor;
+
+	reason = svm_stat_reason(c, &vendor);
+	mvm_stat_exit_reason(vcpu, reason, vendor);
 
 	trace_mvm_exit(vcpu, "svm", exit_code, c->exit_info_1, c->exit_info_2);
 
