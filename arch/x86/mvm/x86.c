@@ -930,7 +930,7 @@ static __always_inline void mvm_guest_enter_irqoff(void)
 	 * context tracking, or RCU directly when context tracking is off.
 	 */
 	if (!context_tracking_guest_enter())
-		rcu_virt_note_context_switch(smp_processor_id());
+		mvm_rcu_virt_note_context_switch();
 }
 
 static __always_inline void mvm_guest_exit_irqoff(void)
@@ -1287,7 +1287,7 @@ static int mvm_vcpu_block(struct mvm_vcpu *vcpu)
  */
 static int mvm_vcpu_wait_uninitialized(struct mvm_vcpu *vcpu)
 {
-	if (READ_ONCE(vcpu->run->immediate_exit))
+	if (mvm_run_immediate_exit(vcpu->run))
 		return -EINTR;
 	if (!mvm_vcpu_has_wake_events(vcpu))
 		mvm_vcpu_sleep(vcpu);
@@ -1337,7 +1337,7 @@ int mvm_arch_vcpu_run(struct mvm_vcpu *vcpu)
 		if (r <= 0)
 			goto out;
 	}
-	if (READ_ONCE(run->immediate_exit)) {
+	if (mvm_run_immediate_exit(run)) {
 		r = -EINTR;
 		goto out;
 	}
