@@ -15,6 +15,22 @@ int main(int argc, char **argv)
 {
 	int a, b, vm_a, vm_b;
 
+	/* coexist -busy DEV: DEV's KVM_CREATE_VM fails with EBUSY. */
+	if (argc == 3 && !strcmp(argv[1], "-busy")) {
+		a = open(argv[2], O_RDWR);
+		if (a < 0) {
+			perror("open");
+			return 1;
+		}
+		vm_a = ioctl(a, KVM_CREATE_VM, 0);
+		if (vm_a >= 0 || errno != EBUSY) {
+			printf("not ok: %s created a VM, or failed otherwise (%d, %s)\n",
+			       argv[2], vm_a, strerror(errno));
+			return 1;
+		}
+		printf("ok: %s refused with EBUSY\n", argv[2]);
+		return 0;
+	}
 	if (argc != 3)
 		return 2;
 	a = open(argv[1], O_RDWR);
