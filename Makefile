@@ -7,9 +7,10 @@
 #                     VENDOR=intel runs it under Bochs' VT-x
 #   make check        the whole test suite: AMD-V under QEMU, VT-x under Bochs,
 #                     each against mvm and against Debian's KVM, on Debian's
-#                     6.1 and 6.12 cloud kernels (VT-x on 6.1 only), and the
-#                     packaging checks
-#   make check-all    make check with the VT-x leg on both kernels too
+#                     6.1 and 6.12 cloud kernels (VT-x: 6.1 only, mvm only),
+#                     and the packaging checks
+#   make check-all    make check with the VT-x leg on both kernels, against
+#                     KVM too
 #   make install      install mvm.ko for KVER, the udev rule and the modprobe
 #                     configuration (DESTDIR= for staging); make uninstall
 #   make dkms-deb     build/deb/mvm-dkms_<version>_all.deb: DKMS source package
@@ -52,7 +53,7 @@ check: deps
 
 check-all: deps
 	$(MAKE) modules
-	MVMRIG_VMX_KERNELS="6.1 6.12" tools/testing/rig/check.sh
+	MVMRIG_VMX_KERNELS="6.1 6.12" MVMRIG_VMX_KVM=1 tools/testing/rig/check.sh
 
 # A source install for one kernel (KVER); DKMS (make dkms-deb) rebuilds for
 # every kernel instead.  Files under /etc: a package's go to /lib.

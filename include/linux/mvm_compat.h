@@ -106,4 +106,28 @@ static inline bool mvm_is_kvm_trace_ioctl(unsigned int ioctl)
 #endif
 }
 
+/*
+ * Two answers of KVM's ioctls that changed between Debian's 6.1 and 6.12
+ * KVM (read in both kernels' sources; the commits lie in between, so the
+ * boundary is 6.12 here), and which mvm gives like the KVM of the kernel it
+ * is built for:
+ *
+ * KVM_CREATE_PIT(2) needs the in-kernel PIC (KVM_CREATE_IRQCHIP) first,
+ * and fails with -ENOENT without it; 6.1 created a PIT alone.
+ */
+static inline bool mvm_pit_needs_pic(void)
+{
+	return MVM_KERNEL_AT_LEAST(6, 12);
+}
+
+/*
+ * KVM_SET_SREGS checks EFER as a WRMSR would (kvm_is_valid_sregs() ends in
+ * kvm_valid_efer()): reserved bits, and LME/LMA or NX without the vCPU's
+ * CPUID saying LM or NX, are -EINVAL; 6.1 took EFER as it was.
+ */
+static inline bool mvm_sregs_check_efer(void)
+{
+	return MVM_KERNEL_AT_LEAST(6, 12);
+}
+
 #endif /* __LINUX_MVM_COMPAT_H */

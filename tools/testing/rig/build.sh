@@ -9,6 +9,27 @@
 set -e
 . "$(dirname "$0")/lib.sh"
 
+# build.sh --pkg: after pkg-check.sh, the svm boot's initramfs
+# (initrd-qemu.gz) again, now with the mvm-dkms package as pkg-check.sh's
+# throwaway install left it (/pkg: DKMS's module for this kernel, depmod's
+# index, the udev rule, the modprobe configuration, Debian's modprobe) and
+# lifecycle/modprobe.sh, which loads it from there.  One more plain cpio
+# in front of initrd.gz; the other boots' initramfs stay as they were.
+if [ "${1:-}" = --pkg ]; then
+	[ -d "$KOUT/pkg-root" ] || die "no $KOUT/pkg-root (pkg-check.sh)"
+	p=$KOUT/pkg-cpio
+	rm -rf "$p"
+	mkdir -p "$p/lifecycle"
+	cp -a "$KOUT/pkg-root" "$p/pkg"
+	cp "$RIG/lifecycle/modprobe.sh" "$p/lifecycle/"
+	(cd "$p" && find . | cpio -o -H newc --quiet) > "$KOUT/pkg.cpio"
+	rm -rf "$p"
+	cat "$(cat "$KOUT/qemu-cpio.path")" "$KOUT/nested.cpio" "$KOUT/pkg.cpio" \
+		"$KOUT/initrd.gz" > "$KOUT/initrd-qemu.gz.tmp"
+	mv "$KOUT/initrd-qemu.gz.tmp" "$KOUT/initrd-qemu.gz"
+	exit 0
+fi
+
 [ -n "$KVER" ] || die "no headers of kernel series ${MVMRIG_KERNEL:-6.1} installed (make deps)"
 [ -f "$VMLINUZ" ] || die "no $VMLINUZ (make deps)"
 "$RIG/module.sh"
@@ -27,13 +48,8 @@ gcc -O2 -Wall -static -o "$root/holdfd" "$RIG/holdfd.c"
 cp /bin/busybox "$root/bin/busybox"
 cp "$RIG/init" "$root/init"
 cp "$RIG"/lifecycle/*.sh "$root/lifecycle/"
-# The installed mvm-dkms package (pkg-check.sh, in this make check) for
-# lifecycle/modprobe.sh; without it, no such check.
-if [ "${MVMRIG_PKG_ROOT:-0}" = 1 ] && [ -d "$KOUT/pkg-root" ]; then
-	cp -a "$KOUT/pkg-root" "$root/pkg"
-else
-	rm "$root/lifecycle/modprobe.sh"
-fi
+# lifecycle/modprobe.sh comes with the installed package (build.sh --pkg).
+rm "$root/lifecycle/modprobe.sh"
 cp "$KOUT/mvm.ko" "$OUT/mvm-vmm" "$OUT/hello.bin" "$root/"
 [ -x "$OUT/mvm-bench" ] && cp "$OUT/mvm-bench" "$root/"
 
@@ -130,9 +146,10 @@ cp "$VMLINUZ" "$n/nested/vmlinuz"
 (cd "$n" && find nested | cpio -o -H newc --quiet) > "$KOUT/nested.cpio"
 rm -rf "$n"
 cat "$qcpio" "$KOUT/nested.cpio" "$KOUT/initrd.gz" > "$KOUT/initrd-qemu.gz"
+echo "$qcpio" > "$KOUT/qemu-cpio.path"
 
 # Bochs has no -kernel: an isolinux CD, one per mode, the mode on the
-# kernel command line.
+# kernel command line (and MVMRIG_ISO_APPEND: words for Bochs only).
 for mode in tests run bench; do
 	iso=$KOUT/iso-$mode
 	rm -rf "$iso"
@@ -147,7 +164,7 @@ prompt 0
 timeout 0
 label mvm
   kernel /vmlinuz
-  append initrd=/initrd.gz console=ttyS0 quiet panic=-1 MVMRIG_MODE=$mode MVMRIG_PHASES=${MVMRIG_PHASES:-kvm,mvm,module} ${MVMRIG_APPEND:-}
+  append initrd=/initrd.gz console=ttyS0 quiet panic=-1 MVMRIG_MODE=$mode MVMRIG_PHASES=${MVMRIG_PHASES:-kvm,mvm,module} ${MVMRIG_APPEND:-} ${MVMRIG_ISO_APPEND:-}
 CFG
 	xorriso -as mkisofs -quiet -o "$KOUT/$mode.iso" -b isolinux/isolinux.bin \
 		-c isolinux/boot.cat -no-emul-boot -boot-load-size 4 \

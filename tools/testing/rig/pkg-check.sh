@@ -46,7 +46,8 @@ params_described() {
 	local rel ko types descs missing=0
 	for rel in $("$RIG/kver.sh" all); do
 		ko=$OUT/$rel/mvm.ko
-		KVER=$rel "$RIG/module.sh" || return 1
+		# check.sh has built them (build.sh); alone, build them.
+		[ -f "$ko" ] || KVER=$rel "$RIG/module.sh" || return 1
 		types=$(modinfo -F parmtype "$ko" | cut -d: -f1 | sort)
 		descs=$(modinfo -F parm "$ko" | cut -d: -f1 | sort)
 		echo "$rel: parameters $(echo $types)"
