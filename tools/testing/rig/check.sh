@@ -46,7 +46,7 @@ done
 boot() {	# $1: config, $2: series, $3: release
 	local mode=tests
 	[ "$1" = novirt ] && mode=negative
-	KVER=$3 "$RIG/boot.sh" "$1" "$mode" "$OUT/$1-$2.log" &
+	KVER=$3 "$RIG/boot.sh" "$1" "$mode" "$OUT/$1-$2.log" </dev/null &
 	pids="$pids $!"
 }
 
