@@ -3,6 +3,7 @@
  * Guest set-up shared by the selftests, the example VMM and the benchmark
  * (guest_setup.h).
  */
+#include <errno.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include "guest_setup.h"
@@ -94,10 +95,16 @@ static int mvm_guest_cpuid_add_lm(int vcpu_fd)
 	struct kvm_cpuid_entry2 *max = NULL, *ext = NULL;
 	uint32_t i;
 
+	/*
+	 * KVM of 6.1 leaves nent as it was when KVM_GET_CPUID2 succeeds and
+	 * sets it only with E2BIG: ask for none first, then for that many.
+	 */
 	memset(&cpuid, 0, sizeof(cpuid));
-	cpuid.c.nent = MAX_CPUID_ENTRIES - 2;
-	if (ioctl(vcpu_fd, KVM_GET_CPUID2, &cpuid) < 0)
-		return -1;
+	if (ioctl(vcpu_fd, KVM_GET_CPUID2, &cpuid) < 0) {
+		if (errno != E2BIG || cpuid.c.nent > MAX_CPUID_ENTRIES - 2 ||
+		    ioctl(vcpu_fd, KVM_GET_CPUID2, &cpuid) < 0)
+			return -1;
+	}
 	for (i = 0; i < cpuid.c.nent; i++) {
 		if (cpuid.e[i].function == CPUID_EXT_MAX)
 			max = &cpuid.e[i];

@@ -116,7 +116,14 @@ check deb-build deb_build
 deb=$(ls "$TOP"/build/deb/mvm-dkms_*_all.deb 2>/dev/null | head -n 1)
 if [ -n "$deb" ]; then
 	check lintian lintian_clean
-	# pkg-root.sh prints its own rows.
-	throwaway_root 2>&1
+	# pkg-root.sh prints its own rows; a root that could not be made
+	# (no overlayfs, no mount namespace) is a failure of its own.
+	throwaway_root > "$OUT/pkg-root.out" 2>&1
+	cat "$OUT/pkg-root.out"
+	if ! grep -q '^@@ pkg deb-purge rc=' "$OUT/pkg-root.out"; then
+		echo "@@ pkg throwaway-root start"
+		echo "@@ pkg throwaway-root | the throwaway root did not run to its end"
+		echo "@@ pkg throwaway-root rc=1"
+	fi
 fi
 echo "@@ done"
