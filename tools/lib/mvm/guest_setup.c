@@ -3,7 +3,6 @@
  * Guest set-up shared by the selftests, the example VMM and the benchmark
  * (guest_setup.h).
  */
-#include <errno.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include "guest_setup.h"
@@ -77,6 +76,7 @@ void mvm_guest_flat_sregs(struct kvm_sregs *sregs, bool code64)
 #define CPUID_EXT_FEATURES	0x80000001u
 #define CPUID_EDX_LM		(1u << 29)
 #define MAX_CPUID_ENTRIES	256
+#define CPUID_SLOT_UNUSED	0xffffffffu
 
 /*
  * A VMM sets a vCPU's CPUID before its registers, and KVM of newer kernels
@@ -96,15 +96,25 @@ static int mvm_guest_cpuid_add_lm(int vcpu_fd)
 	uint32_t i;
 
 	/*
-	 * KVM of 6.1 leaves nent as it was when KVM_GET_CPUID2 succeeds and
-	 * sets it only with E2BIG: ask for none first, then for that many.
+	 * KVM of 6.1 reports the number of entries neither when
+	 * KVM_GET_CPUID2 succeeds (nent stays as given) nor with E2BIG (not
+	 * copied back): mark every slot, and the first still marked after
+	 * the call ends the vCPU's table.  Real entries have zero padding.
 	 */
 	memset(&cpuid, 0, sizeof(cpuid));
-	if (ioctl(vcpu_fd, KVM_GET_CPUID2, &cpuid) < 0) {
-		if (errno != E2BIG || cpuid.c.nent > MAX_CPUID_ENTRIES - 2 ||
-		    ioctl(vcpu_fd, KVM_GET_CPUID2, &cpuid) < 0)
-			return -1;
-	}
+	cpuid.c.nent = MAX_CPUID_ENTRIES;
+	for (i = 0; i < MAX_CPUID_ENTRIES; i++)
+		cpuid.e[i].padding[0] = CPUID_SLOT_UNUSED;
+	if (ioctl(vcpu_fd, KVM_GET_CPUID2, &cpuid) < 0)
+		return -1;
+	for (i = 0; i < cpuid.c.nent; i++)
+		if (cpuid.e[i].padding[0] == CPUID_SLOT_UNUSED)
+			break;
+	cpuid.c.nent = i;
+	if (cpuid.c.nent > MAX_CPUID_ENTRIES - 2)
+		return -1;
+	for (i = 0; i < cpuid.c.nent; i++)
+		cpuid.e[i].padding[0] = 0;
 	for (i = 0; i < cpuid.c.nent; i++) {
 		if (cpuid.e[i].function == CPUID_EXT_MAX)
 			max = &cpuid.e[i];
