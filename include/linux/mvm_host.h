@@ -35,6 +35,7 @@
 #include <linux/rcuwait.h>
 #include <linux/kvm.h>
 #include <linux/signal_types.h>
+#include <linux/mvm_compat.h>
 
 #include "mvm_arch.h"
 

@@ -88,7 +88,7 @@ static int mvm_ioeventfd_write(struct mvm_vcpu *vcpu,
 				return -EOPNOTSUPP;
 		}
 	}
-	eventfd_signal(p->eventfd, 1);
+	mvm_eventfd_signal(p->eventfd);
 	return 0;
 }
 
@@ -323,7 +323,7 @@ static void mvm_irqfd_resampler_ack(struct mvm_irq_ack_notifier *kian)
 
 	rcu_read_lock();
 	list_for_each_entry_rcu(irqfd, &rs->irqfds, resampler_link)
-		eventfd_signal(irqfd->resamplefd, 1);
+		mvm_eventfd_signal(irqfd->resamplefd);
 	rcu_read_unlock();
 }
 
@@ -480,11 +480,11 @@ static int mvm_irqfd_assign(struct mvm *mvm, const struct kvm_irqfd *args)
 
 	/* Held to the end: the eventfd cannot be released (EPOLLHUP) meanwhile. */
 	f = fdget(args->fd);
-	if (!f.file) {
+	if (!fd_file(f)) {
 		r = -EBADF;
 		goto out_free;
 	}
-	eventfd = eventfd_ctx_fileget(f.file);
+	eventfd = eventfd_ctx_fileget(fd_file(f));
 	if (IS_ERR(eventfd)) {
 		r = PTR_ERR(eventfd);
 		goto out_fdput;
@@ -527,7 +527,7 @@ static int mvm_irqfd_assign(struct mvm *mvm, const struct kvm_irqfd *args)
 	}
 
 	/* A signal from before the assignment counts too. */
-	events = vfs_poll(f.file, &irqfd->pt);
+	events = vfs_poll(fd_file(f), &irqfd->pt);
 	if (events & EPOLLIN)
 		mvm_irqfd_inject(irqfd);
 	rcu_read_unlock();

@@ -652,11 +652,9 @@ static long mvm_dev_ioctl(struct file *filp, unsigned int ioctl,
 		if (arg)
 			return -EINVAL;
 		return MVM_VCPU_MMAP_PAGES * PAGE_SIZE;
-	case KVM_TRACE_ENABLE:
-	case KVM_TRACE_PAUSE:
-	case KVM_TRACE_DISABLE:
-		return -EOPNOTSUPP;
 	default:
+		if (mvm_is_kvm_trace_ioctl(ioctl))
+			return -EOPNOTSUPP;
 		return mvm_arch_dev_ioctl(ioctl, arg);
 	}
 }

@@ -610,6 +610,9 @@ static int mvm_pit_create(struct mvm *mvm, u32 flags)
 	r = -EEXIST;
 	if (mvm->arch.vpit)
 		goto out_unlock;
+	r = -ENOENT;
+	if (mvm_pit_needs_pic() && !mvm_irqchip_full(mvm))
+		goto out_unlock;
 
 	r = -ENOMEM;
 	pit = kzalloc(sizeof(*pit), GFP_KERNEL_ACCOUNT);

@@ -758,9 +758,28 @@ static void mvm_get_sregs(struct mvm_vcpu *vcpu, struct kvm_sregs *sregs)
 
 
 /*
- * kvm_is_valid_sregs() in Linux 6.1, plus the APIC base check.  Like KVM
- * it does not check EFER: reserved EFER bits fail VM entry (APM 15.5.1,
- * SDM 26.3.1.1), which KVM_RUN reports as KVM_EXIT_FAIL_ENTRY.
+ * EFER in KVM_SET_SREGS, for kernels whose KVM checks it there
+ * (mvm_sregs_check_efer()): the bits mvm gives a guest, each only if the
+ * vCPU's CPUID has it (leaf 0x80000001 EDX: LM, NX), as KVM's
+ * kvm_valid_efer().  SCE is not tied to CPUID there.
+ */
+static bool mvm_valid_sregs_efer(struct mvm_vcpu *vcpu, u64 efer)
+{
+	struct kvm_cpuid_entry2 *e = mvm_find_cpuid_entry(vcpu, 0x80000001, 0);
+	u32 edx = e ? e->edx : 0;
+
+	if (efer & ~(u64)(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX))
+		return false;
+	if ((efer & (EFER_LME | EFER_LMA)) && !(edx & BIT(29)))
+		return false;
+	return !(efer & EFER_NX) || (edx & BIT(20));
+}
+
+/*
+ * kvm_is_valid_sregs() in Linux 6.1, plus the APIC base check.  Like that
+ * KVM it does not check EFER: reserved EFER bits fail VM entry (APM
+ * 15.5.1, SDM 26.3.1.1), which KVM_RUN reports as KVM_EXIT_FAIL_ENTRY.
+ * Built for 6.12, it does, as that KVM (mvm_valid_sregs_efer()).
  */
 static bool mvm_valid_sregs(struct mvm_vcpu *vcpu,
 			    const struct kvm_sregs *sregs)
@@ -782,6 +801,8 @@ static bool mvm_valid_sregs(struct mvm_vcpu *vcpu,
 	if ((sregs->cr0 & X86_CR0_PG) && !(sregs->cr0 & X86_CR0_PE))
 		return false;
 	if (sregs->cr4 & mvm_cr4_reserved_bits())
+		return false;
+	if (mvm_sregs_check_efer() && !mvm_valid_sregs_efer(vcpu, sregs->efer))
 		return false;
 	return mvm_valid_apic_base(vcpu, sregs->apic_base);
 }
@@ -952,7 +973,7 @@ static __always_inline void mvm_guest_enter_irqoff(void)
 	 * context tracking, or RCU directly when context tracking is off.
 	 */
 	if (!context_tracking_guest_enter())
-		rcu_virt_note_context_switch(smp_processor_id());
+		mvm_rcu_virt_note_context_switch();
 }
 
 static __always_inline void mvm_guest_exit_irqoff(void)
@@ -1401,7 +1422,7 @@ static int mvm_vcpu_block(struct mvm_vcpu *vcpu)
  */
 static int mvm_vcpu_wait_uninitialized(struct mvm_vcpu *vcpu)
 {
-	if (READ_ONCE(vcpu->run->immediate_exit))
+	if (mvm_run_immediate_exit(vcpu->run))
 		return -EINTR;
 	if (!mvm_vcpu_has_wake_events(vcpu))
 		mvm_vcpu_sleep(vcpu);
@@ -1452,7 +1473,7 @@ int mvm_arch_vcpu_run(struct mvm_vcpu *vcpu)
 		if (r <= 0)
 			goto out;
 	}
-	if (READ_ONCE(run->immediate_exit)) {
+	if (mvm_run_immediate_exit(run)) {
 		r = -EINTR;
 		goto out;
 	}

@@ -3,6 +3,7 @@
  * Guest set-up shared by the selftests, the example VMM and the benchmark
  * (guest_setup.h).
  */
+#include <string.h>
 #include <sys/ioctl.h>
 #include "guest_setup.h"
 
@@ -71,11 +72,78 @@ void mvm_guest_flat_sregs(struct kvm_sregs *sregs, bool code64)
 	sregs->ds = sregs->es = sregs->fs = sregs->gs = sregs->ss = seg;
 }
 
+#define CPUID_EXT_MAX		0x80000000u
+#define CPUID_EXT_FEATURES	0x80000001u
+#define CPUID_EDX_LM		(1u << 29)
+#define MAX_CPUID_ENTRIES	256
+#define CPUID_SLOT_UNUSED	0xffffffffu
+
+/*
+ * A VMM sets a vCPU's CPUID before its registers, and KVM of newer kernels
+ * depends on it: Debian's 6.12 refuses KVM_SET_SREGS with EFER.LME (EINVAL)
+ * unless the vCPU's CPUID has long mode (leaf 0x80000001 EDX.LM), where 6.1
+ * did not look.  A vCPU whose table lacks the bit gets it added, with leaf
+ * 0x80000000 to reach that leaf; every other entry stays as it was (none,
+ * for most tests).
+ */
+static int mvm_guest_cpuid_add_lm(int vcpu_fd)
+{
+	static struct {
+		struct kvm_cpuid2 c;
+		struct kvm_cpuid_entry2 e[MAX_CPUID_ENTRIES];
+	} cpuid;
+	struct kvm_cpuid_entry2 *max = NULL, *ext = NULL;
+	uint32_t i;
+
+	/*
+	 * KVM of 6.1 reports the number of entries neither when
+	 * KVM_GET_CPUID2 succeeds (nent stays as given) nor with E2BIG (not
+	 * copied back): mark every slot, and the first still marked after
+	 * the call ends the vCPU's table.  Real entries have zero padding.
+	 */
+	memset(&cpuid, 0, sizeof(cpuid));
+	cpuid.c.nent = MAX_CPUID_ENTRIES;
+	for (i = 0; i < MAX_CPUID_ENTRIES; i++)
+		cpuid.e[i].padding[0] = CPUID_SLOT_UNUSED;
+	if (ioctl(vcpu_fd, KVM_GET_CPUID2, &cpuid) < 0)
+		return -1;
+	for (i = 0; i < cpuid.c.nent; i++)
+		if (cpuid.e[i].padding[0] == CPUID_SLOT_UNUSED)
+			break;
+	cpuid.c.nent = i;
+	if (cpuid.c.nent > MAX_CPUID_ENTRIES - 2)
+		return -1;
+	for (i = 0; i < cpuid.c.nent; i++)
+		cpuid.e[i].padding[0] = 0;
+	for (i = 0; i < cpuid.c.nent; i++) {
+		if (cpuid.e[i].function == CPUID_EXT_MAX)
+			max = &cpuid.e[i];
+		if (cpuid.e[i].function == CPUID_EXT_FEATURES)
+			ext = &cpuid.e[i];
+	}
+	if (ext && (ext->edx & CPUID_EDX_LM))
+		return 0;
+	if (!max) {
+		max = &cpuid.e[cpuid.c.nent++];
+		max->function = CPUID_EXT_MAX;
+	}
+	if (max->eax < CPUID_EXT_FEATURES)
+		max->eax = CPUID_EXT_FEATURES;
+	if (!ext) {
+		ext = &cpuid.e[cpuid.c.nent++];
+		ext->function = CPUID_EXT_FEATURES;
+	}
+	ext->edx |= CPUID_EDX_LM;
+	return ioctl(vcpu_fd, KVM_SET_CPUID2, &cpuid) < 0 ? -1 : 0;
+}
+
 int mvm_guest_set_long_mode(int vcpu_fd, uint8_t *mem)
 {
 	struct kvm_sregs sregs;
 
 	mvm_guest_write_tables(mem);
+	if (mvm_guest_cpuid_add_lm(vcpu_fd))
+		return -1;
 	if (ioctl(vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
 		return -1;
 	mvm_guest_flat_sregs(&sregs, true);

@@ -24,9 +24,9 @@ limit=${MVMRIG_BOOT_TIMEOUT:-1500}
 qemu() {	# $1: cpu model
 	# The configs in MVMRIG_QEMU_CONFIGS (svm by default) also carry QEMU
 	# and its nested guest for the qemu_boot_* checks (build.sh).
-	local initrd=$OUT/initrd.gz
+	local initrd=$KOUT/initrd.gz
 	case " ${MVMRIG_QEMU_CONFIGS-svm} " in
-	*" $config "*) [ "$mode" = run ] || initrd=$OUT/initrd-qemu.gz ;;
+	*" $config "*) [ "$mode" = run ] || initrd=$KOUT/initrd-qemu.gz ;;
 	esac
 	set -- -accel tcg -cpu "$1" -m 2G -smp ${MVMRIG_SMP:-1} ${MVMRIG_DEBUG_QEMU:-} \
 		-nographic -no-reboot -kernel "$VMLINUZ" -initrd "$initrd" \
@@ -40,14 +40,16 @@ qemu() {	# $1: cpu model
 }
 
 bochs() {
-	local dir=$OUT/bochs-$mode
+	local dir=$KOUT/bochs-$mode
 	mkdir -p "$dir"
+	# Its own copy of the CD: check.sh rebuilds the ISOs while Bochs runs.
+	cp "$KOUT/$mode.iso" "$dir/$mode.iso"
 	cat > "$dir/bochsrc" <<RC
 megs: 2048
 cpu: model=corei7_skylake_x, count=1, ips=200000000
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest
-ata0-master: type=cdrom, path=$OUT/$mode.iso, status=inserted
+ata0-master: type=cdrom, path=$dir/$mode.iso, status=inserted
 boot: cdrom
 com1: enabled=1, mode=file, dev=$log
 display_library: term
@@ -85,7 +87,22 @@ bochs_drain_screen() {	# $1: Bochs' stderr log, $2: the pid to outlive
 	cat "$pts" >/dev/null 2>&1
 }
 
+# LOG.times: the wall-clock second (from the start of the boot) at which
+# each test started and ended, to see where an emulator's time goes.
+stamp_log() {	# $1: the serial log
+	local line
+	tail --pid=$$ -F -n +1 "$1" 2>/dev/null | while IFS= read -r line; do
+		line=${line%$'\r'}
+		case "$line" in
+		*"@@ "*" start" | *"@@ "*" rc="*)
+			echo "$(( $(date +%s) - start )) ${line#*@@ }" ;;
+		esac
+	done > "$1.times"
+}
+
 start=$(date +%s)
+rm -f "$log"
+[ "$mode" = run ] || stamp_log "$log" &
 case "$config" in
 svm)	qemu EPYC ;;
 svm57)	qemu EPYC,+la57,+pku ;;
@@ -94,6 +111,6 @@ vmx)	bochs ;;
 *)	die "unknown config $config" ;;
 esac
 rc=$?
-echo "rig: $config/$mode took $(( $(date +%s) - start )) s (rc $rc)" >&2
+echo "rig: $config/$mode on $KVER took $(( $(date +%s) - start )) s (rc $rc)" >&2
 [ $rc = 124 ] && echo "@@ rig timeout after $limit s" >> "$log"
 exit 0

@@ -3,14 +3,38 @@
 #
 # Build the initramfs (and the Bochs ISO) the rig boots: busybox, mvm.ko,
 # Debian's KVM modules, the selftests, the example VMM and the life-cycle
-# checks.  Usage: build.sh  (mvm.ko must be built).
+# checks, for one kernel (lib.sh: KVER or MVMRIG_KERNEL): mvm.ko built for
+# it by module.sh, its KVM modules, its vmlinuz for the nested guests.
+# Everything kernel-specific goes to build/rig/<release>/ (KOUT).
 set -e
 . "$(dirname "$0")/lib.sh"
 
-[ -n "$KVER" ] || die "no linux-headers-*-cloud-amd64 installed (make deps)"
-[ -f "$TOP/mvm.ko" ] || die "mvm.ko is not built"
+# build.sh --pkg: after pkg-check.sh, the svm boot's initramfs
+# (initrd-qemu.gz) again, now with the mvm-dkms package as pkg-check.sh's
+# throwaway install left it (/pkg: DKMS's module for this kernel, depmod's
+# index, the udev rule, the modprobe configuration, Debian's modprobe) and
+# lifecycle/modprobe.sh, which loads it from there.  One more plain cpio
+# in front of initrd.gz; the other boots' initramfs stay as they were.
+if [ "${1:-}" = --pkg ]; then
+	[ -d "$KOUT/pkg-root" ] || die "no $KOUT/pkg-root (pkg-check.sh)"
+	p=$KOUT/pkg-cpio
+	rm -rf "$p"
+	mkdir -p "$p/lifecycle"
+	cp -a "$KOUT/pkg-root" "$p/pkg"
+	cp "$RIG/lifecycle/modprobe.sh" "$p/lifecycle/"
+	(cd "$p" && find . | cpio -o -H newc --quiet) > "$KOUT/pkg.cpio"
+	rm -rf "$p"
+	cat "$(cat "$KOUT/qemu-cpio.path")" "$KOUT/nested.cpio" "$KOUT/pkg.cpio" \
+		"$KOUT/initrd.gz" > "$KOUT/initrd-qemu.gz.tmp"
+	mv "$KOUT/initrd-qemu.gz.tmp" "$KOUT/initrd-qemu.gz"
+	exit 0
+fi
 
-root=$OUT/initramfs
+[ -n "$KVER" ] || die "no headers of kernel series ${MVMRIG_KERNEL:-6.1} installed (make deps)"
+[ -f "$VMLINUZ" ] || die "no $VMLINUZ (make deps)"
+"$RIG/module.sh"
+
+root=$KOUT/initramfs
 rm -rf "$root"
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,m,tests,lifecycle}
 
@@ -25,7 +49,9 @@ gcc -O2 -Wall -static -o "$root/holdfd" "$RIG/holdfd.c"
 cp /bin/busybox "$root/bin/busybox"
 cp "$RIG/init" "$root/init"
 cp "$RIG"/lifecycle/*.sh "$root/lifecycle/"
-cp "$TOP/mvm.ko" "$OUT/mvm-vmm" "$OUT/hello.bin" "$root/"
+# lifecycle/modprobe.sh comes with the installed package (build.sh --pkg).
+rm "$root/lifecycle/modprobe.sh"
+cp "$KOUT/mvm.ko" "$OUT/mvm-vmm" "$OUT/hello.bin" "$root/"
 [ -x "$OUT/mvm-bench" ] && cp "$OUT/mvm-bench" "$root/"
 cp "$OUT/mvm-stat" "$root/"
 
@@ -45,7 +71,7 @@ done
 
 # The Linux guest of the example VMM (make run, vmm_boot_smp2): Debian's
 # kernel and a busybox initramfs, in every boot (QEMU and Bochs).
-g=$OUT/vmm-guest-root
+g=$KOUT/vmm-guest-root
 rm -rf "$g"
 mkdir -p "$g/bin" "$g/dev" "$g/proc" "$g/sys" "$root/vmm-guest"
 cp /bin/busybox "$g/bin/"
@@ -54,7 +80,7 @@ cp "$RIG/vmm-init" "$g/init"
 cp "$VMLINUZ" "$root/vmm-guest/vmlinuz"
 rm -rf "$g"
 
-(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$OUT/initrd.gz"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$KOUT/initrd.gz"
 
 # The AMD-V QEMU boot (config svm) also runs Debian's unmodified QEMU on
 # /dev/kvm (KVM's, then mvm's) to boot Debian's kernel as a nested guest:
@@ -114,37 +140,38 @@ if [ ! -f "$qcpio" ]; then
 fi
 # The nested guest: Debian's kernel (the one the rig boots) and a busybox
 # initramfs whose /init prints a marker with its uptime and powers off.
-n=$OUT/nested-root
+n=$KOUT/nested-root
 rm -rf "$n"
 mkdir -p "$n/guest/bin" "$n/guest/dev" "$n/guest/proc" "$n/nested"
 cp /bin/busybox "$n/guest/bin/"
 cp "$RIG/nested-init" "$n/guest/init"
 (cd "$n/guest" && find . | cpio -o -H newc --quiet | gzip -1) > "$n/nested/initrd.gz"
 cp "$VMLINUZ" "$n/nested/vmlinuz"
-(cd "$n" && find nested | cpio -o -H newc --quiet) > "$OUT/nested.cpio"
+(cd "$n" && find nested | cpio -o -H newc --quiet) > "$KOUT/nested.cpio"
 rm -rf "$n"
-cat "$qcpio" "$OUT/nested.cpio" "$OUT/initrd.gz" > "$OUT/initrd-qemu.gz"
+cat "$qcpio" "$KOUT/nested.cpio" "$KOUT/initrd.gz" > "$KOUT/initrd-qemu.gz"
+echo "$qcpio" > "$KOUT/qemu-cpio.path"
 
 # Bochs has no -kernel: an isolinux CD, one per mode, the mode on the
-# kernel command line.
+# kernel command line (and MVMRIG_ISO_APPEND: words for Bochs only).
 for mode in tests run bench; do
-	iso=$OUT/iso-$mode
+	iso=$KOUT/iso-$mode
 	rm -rf "$iso"
 	mkdir -p "$iso/isolinux"
 	cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 \
 		"$iso/isolinux/"
 	cp "$VMLINUZ" "$iso/vmlinuz"
-	cp "$OUT/initrd.gz" "$iso/initrd.gz"
+	cp "$KOUT/initrd.gz" "$iso/initrd.gz"
 	cat > "$iso/isolinux/isolinux.cfg" <<CFG
 default mvm
 prompt 0
 timeout 0
 label mvm
   kernel /vmlinuz
-  append initrd=/initrd.gz console=ttyS0 quiet panic=-1 MVMRIG_MODE=$mode MVMRIG_PHASES=${MVMRIG_PHASES:-kvm,mvm,module} ${MVMRIG_APPEND:-}
+  append initrd=/initrd.gz console=ttyS0 quiet panic=-1 MVMRIG_MODE=$mode MVMRIG_PHASES=${MVMRIG_PHASES:-kvm,mvm,module} ${MVMRIG_APPEND:-} ${MVMRIG_ISO_APPEND:-}
 CFG
-	xorriso -as mkisofs -quiet -o "$OUT/$mode.iso" -b isolinux/isolinux.bin \
+	xorriso -as mkisofs -quiet -o "$KOUT/$mode.iso" -b isolinux/isolinux.bin \
 		-c isolinux/boot.cat -no-emul-boot -boot-load-size 4 \
 		-boot-info-table "$iso" 2>/dev/null
 done
-echo "rig: initramfs and ISOs in $OUT"
+echo "rig: initramfs and ISOs for $KVER in $KOUT"

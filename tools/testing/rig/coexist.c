@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * coexist A B: while a VM of hypervisor A lives, B's KVM_CREATE_VM fails
- * with EBUSY; once it is gone, B creates one.
+ * coexist A B [EIO]: while a VM of hypervisor A lives, B's KVM_CREATE_VM
+ * fails with EBUSY (EIO: KVM of Linux 6.12, whose failure to turn
+ * virtualization on is -EIO); once it is gone, B creates one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,10 +14,27 @@
 
 int main(int argc, char **argv)
 {
-	int a, b, vm_a, vm_b;
+	int a, b, vm_a, vm_b, refusal;
 
-	if (argc != 3)
+	/* coexist -busy DEV: DEV's KVM_CREATE_VM fails with EBUSY. */
+	if (argc == 3 && !strcmp(argv[1], "-busy")) {
+		a = open(argv[2], O_RDWR);
+		if (a < 0) {
+			perror("open");
+			return 1;
+		}
+		vm_a = ioctl(a, KVM_CREATE_VM, 0);
+		if (vm_a >= 0 || errno != EBUSY) {
+			printf("not ok: %s created a VM, or failed otherwise (%d, %s)\n",
+			       argv[2], vm_a, strerror(errno));
+			return 1;
+		}
+		printf("ok: %s refused with EBUSY\n", argv[2]);
+		return 0;
+	}
+	if (argc != 3 && argc != 4)
 		return 2;
+	refusal = argc == 4 && !strcmp(argv[3], "EIO") ? EIO : EBUSY;
 	a = open(argv[1], O_RDWR);
 	b = open(argv[2], O_RDWR);
 	if (a < 0 || b < 0) {
@@ -29,12 +47,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	vm_b = ioctl(b, KVM_CREATE_VM, 0);
-	if (vm_b >= 0 || errno != EBUSY) {
+	if (vm_b >= 0 || errno != refusal) {
 		printf("not ok: %s VM created while %s has one (%d, %s)\n",
 		       argv[2], argv[1], vm_b, strerror(errno));
 		return 1;
 	}
-	printf("ok: %s refused with EBUSY while %s has a VM\n", argv[2], argv[1]);
+	printf("ok: %s refused with %s while %s has a VM\n", argv[2],
+	       strerror(refusal), argv[1]);
 	close(vm_a);
 	vm_b = ioctl(b, KVM_CREATE_VM, 0);
 	if (vm_b < 0) {

@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Turn the rig's serial logs into results.  Input: the logs, each preceded
-# by a line "@@file <vendor> <mode>" (check.sh adds it).  Output: one line
-# per result, "R <config> <row> <PASS|FAIL|SKIP> <detail>", where config is
-# vendor/phase and row is a test program (or life-cycle script).
+# by a line "@@file <vendor> <mode> <kernel series>" (check.sh adds it).
+# Output: one line per result, "R <config> <row> <PASS|FAIL|SKIP> <detail>",
+# where config is vendor/phase@kernel and row is a test program (or
+# life-cycle script).  The packaging checks (pkg-check.sh) come as
+# vendor "pkg", kernel "host".
 # kvm-skips.txt entries ("prog" or "prog:test") may SKIP under KVM.
 
 function result(cfg, row, res, detail) {
@@ -14,7 +16,7 @@ FILENAME ~ /kvm-skips.txt$/ { if ($0 !~ /^#/ && NF) allowed[$1] = 1; next }
 
 /^@@file / {
 	flush_file()
-	vendor = $2; mode = $3; done = 0; seen_any = 0
+	vendor = $2; mode = $3; kern = $4; done = 0; seen_any = 0
 	delete started; delete rcs; delete tap
 	next
 }
@@ -34,7 +36,7 @@ mode == "negative" {
 
 {
 	split(line, w, " ")
-	phase = w[1]; prog = w[2]; cfg = vendor "/" phase
+	phase = w[1]; prog = w[2]; cfg = vendor "/" phase "@" kern
 	seen_any = 1
 }
 
@@ -90,7 +92,7 @@ w[3] == "|" {
 }
 
 function skip(cfg, prog, what, why) {
-	if (cfg ~ /\/kvm$/ && (allowed[prog] || allowed[what]))
+	if (cfg ~ /\/kvm@/ && (allowed[prog] || allowed[what]))
 		result(cfg, prog, "SKIP", what)
 	else
 		result(cfg, prog, "FAIL", "skipped where it must run: " what)
@@ -99,16 +101,16 @@ function skip(cfg, prog, what, why) {
 function flush_file() {
 	if (vendor == "") return
 	if (mode == "negative") {
-		if (!neg_seen) result("novirt/insmod", "(refuses-to-load)", "FAIL", "no result: boot failed " timeout_msg)
-		else if (neg_rc == 0) result("novirt/insmod", "(refuses-to-load)", "FAIL", "insmod succeeded")
-		else if (!neg_msg) result("novirt/insmod", "(refuses-to-load)", "FAIL", "no 'CPU has neither VT-x nor AMD-V' line")
-		else result("novirt/insmod", "(refuses-to-load)", "PASS", "")
+		if (!neg_seen) result("novirt/insmod@" kern, "(refuses-to-load)", "FAIL", "no result: boot failed " timeout_msg)
+		else if (neg_rc == 0) result("novirt/insmod@" kern, "(refuses-to-load)", "FAIL", "insmod succeeded")
+		else if (!neg_msg) result("novirt/insmod@" kern, "(refuses-to-load)", "FAIL", "no 'CPU has neither VT-x nor AMD-V' line")
+		else result("novirt/insmod@" kern, "(refuses-to-load)", "PASS", "")
 	} else {
 		for (k in started) { split(k, p, SUBSEP); result(p[1], p[2], "FAIL", "never finished (guest died?)") }
-		if (!done) result(vendor "/boot", "(boot)", "FAIL", timeout_msg ? timeout_msg : "the guest never reached the end of /init")
+		if (!done) result(vendor "/boot@" kern, "(boot)", "FAIL", timeout_msg ? timeout_msg : "the guest never reached the end of /init")
 		# svm57: the host kernel must really run with 5-level paging.
 		if (vendor ~ /57$/)
-			result(vendor "/boot", "(la57)", la57 ? "PASS" : "FAIL", la57 ? "" : "the host kernel does not use 5-level paging")
+			result(vendor "/boot@" kern, "(la57)", la57 ? "PASS" : "FAIL", la57 ? "" : "the host kernel does not use 5-level paging")
 	}
 	vendor = ""; timeout_msg = ""; neg_seen = 0; neg_msg = 0; la57 = 0
 }

@@ -6,6 +6,7 @@
  * vmx_vmexit (HOST_RIP) with RSP = HOST_RSP, written here before entry.
  */
 #include <linux/linkage.h>
+#include <linux/objtool.h>
 #include <asm/asm.h>
 #include "entry_regs.h"
 #include <asm/unwind_hints.h>
@@ -65,7 +66,13 @@ SYM_FUNC_START(__vmx_vcpu_run)
 	vmlaunch
 	jmp	.Lvmfail
 
+/*
+ * Reached by VM exit through HOST_RIP, never by an indirect branch, so no
+ * ENDBR: tell objtool the address is taken on purpose (kernels with
+ * CONFIG_X86_KERNEL_IBT, e.g. Debian's 6.12, check every taken address).
+ */
 SYM_INNER_LABEL(vmx_vmexit, SYM_L_GLOBAL)
+	ANNOTATE_NOENDBR
 	UNWIND_HINT_RESTORE
 	push	%rax
 	mov	8(%rsp), %rax

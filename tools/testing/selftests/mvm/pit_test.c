@@ -123,6 +123,20 @@ struct pit_vm {
  * A VM, its PIT created with @pit_flags (-1: no PIT), then a vCPU in long
  * mode running the interpreter.  @irqchip: KVM_CREATE_IRQCHIP first.
  */
+/* KVM_CREATE_PIT(2) needs KVM_CREATE_IRQCHIP first since 6.12 (ENOENT). */
+static bool pit_needs_pic(void)
+{
+	return mvm_kernel_at_least(6, 12);
+}
+
+/* A VM with the in-kernel irqchip and no vCPU (guest_destroy() works). */
+static int vm_with_pic(struct mvm_guest *g)
+{
+	guest_create_vm(g, 1 << 20);
+	g->vcpu_fd = -1;
+	return ioctl(g->vm_fd, KVM_CREATE_IRQCHIP, 0);
+}
+
 static int pit_vm_create(struct pit_vm *vm, long pit_flags, bool irqchip)
 {
 	struct kvm_pit_config config = { .flags = pit_flags };
@@ -130,6 +144,9 @@ static int pit_vm_create(struct pit_vm *vm, long pit_flags, bool irqchip)
 
 	memset(vm, 0, sizeof(*vm));
 	guest_create_vm(g, 1 << 21);
+	/* Since 6.12 KVM makes a PIT only with its in-kernel PIC. */
+	if (pit_needs_pic())
+		irqchip = true;
 	if (irqchip && ioctl(g->vm_fd, KVM_CREATE_IRQCHIP, 0))
 		return -errno;
 	if (pit_flags >= 0 && ioctl(g->vm_fd, KVM_CREATE_PIT2, &config))
@@ -244,8 +261,9 @@ TEST(capabilities)
 
 /*
  * Without a PIT every state ioctl says ENXIO; one PIT per VM (EEXIST,
- * whichever ioctl tries again); no irqchip needed; creation after the
- * vCPUs is fine.
+ * whichever ioctl tries again); no irqchip needed until 6.1, the
+ * in-kernel PIC since 6.12 (ENOENT without); creation after the vCPUs is
+ * fine.
  */
 TEST(create_errnos)
 {
@@ -254,6 +272,7 @@ TEST(create_errnos)
 	struct kvm_pit_state2 ps2;
 	struct kvm_pit_state ps;
 	struct mvm_guest g;
+	int pic;
 
 	guest_create(&g, 1 << 20);
 	memset(&ps, 0, sizeof(ps));
@@ -275,6 +294,15 @@ TEST(create_errnos)
 	EXPECT_EQ(-1, ioctl(g.vm_fd, KVM_CREATE_PIT2, (void *)8));
 	EXPECT_EQ(EFAULT, errno);
 
+	if (pit_needs_pic()) {
+		EXPECT_EQ(-1, ioctl(g.vm_fd, KVM_CREATE_PIT2, &config));
+		EXPECT_EQ(ENOENT, errno);
+		EXPECT_EQ(-1, ioctl(g.vm_fd, KVM_CREATE_PIT));
+		EXPECT_EQ(ENOENT, errno);
+		/* The irqchip comes before the vCPUs: a VM without any. */
+		guest_destroy(&g);
+		ASSERT_EQ(0, vm_with_pic(&g));
+	}
 	ASSERT_EQ(0, ioctl(g.vm_fd, KVM_CREATE_PIT2, &config));
 	EXPECT_EQ(-1, ioctl(g.vm_fd, KVM_CREATE_PIT2, &config));
 	EXPECT_EQ(EEXIST, errno);
@@ -290,7 +318,12 @@ TEST(create_errnos)
 	guest_destroy(&g);
 
 	/* The first interface, and a VM closed with its PIT in place. */
-	guest_create(&g, 1 << 20);
+	pic = 0;
+	if (pit_needs_pic())
+		pic = vm_with_pic(&g);
+	else
+		guest_create(&g, 1 << 20);
+	ASSERT_EQ(0, pic);
 	EXPECT_EQ(0, ioctl(g.vm_fd, KVM_CREATE_PIT));
 	EXPECT_EQ(-1, ioctl(g.vm_fd, KVM_CREATE_PIT2, &config));
 	EXPECT_EQ(EEXIST, errno);

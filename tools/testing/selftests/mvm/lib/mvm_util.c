@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 #include "mvm_util.h"
 
 static void fatal(const char *what)
@@ -44,6 +45,16 @@ bool mvm_cpu_is_amd(void)
 
 	asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
 	return b == 0x68747541;	/* "Auth" */
+}
+
+bool mvm_kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		fatal("uname");
+	return ma > major || (ma == major && mi >= minor);
 }
 
 int guest_add_vcpu(struct mvm_guest *g, int id, struct kvm_run **run)

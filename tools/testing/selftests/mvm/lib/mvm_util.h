@@ -17,6 +17,11 @@ const char *mvm_dev_path(void);
 int mvm_open_dev(void);			/* aborts the test on failure */
 bool mvm_on_kvm(void);			/* $MVM_IMPL == "kvm" */
 bool mvm_cpu_is_amd(void);
+/*
+ * The running kernel is at least major.minor: for what its KVM answers
+ * differently (and mvm built for it, include/linux/mvm_compat.h).
+ */
+bool mvm_kernel_at_least(int major, int minor);
 
 /* A VM with one vCPU and guest memory at GPA 0. */
 struct mvm_guest {
