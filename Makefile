@@ -53,7 +53,9 @@ check: deps
 
 check-all: deps
 	$(MAKE) modules
-	MVMRIG_VMX_KERNELS="6.1 6.12" MVMRIG_VMX_KVM=1 tools/testing/rig/check.sh
+	MVMRIG_VMX_KERNELS="6.1 6.12" MVMRIG_VMX_KVM=1 \
+		MVMRIG_APPEND="MVMRIG_KVM612_BOOTS=1 $(MVMRIG_APPEND)" \
+		tools/testing/rig/check.sh
 
 # A source install for one kernel (KVER); DKMS (make dkms-deb) rebuilds for
 # every kernel instead.  Files under /etc: a package's go to /lib.

@@ -31,7 +31,14 @@
 
 #define MVM_STATS_ID_OFFSET	sizeof(struct kvm_stats_header)
 #define MVM_STATS_DESC_OFFSET	(MVM_STATS_ID_OFFSET + KVM_STATS_NAME_SIZE)
-#define MVM_STATS_DESC_SIZE	(sizeof(struct kvm_stats_desc) + KVM_STATS_NAME_SIZE)
+/*
+ * A descriptor is its fixed part and name_size bytes of name.  offsetof,
+ * not sizeof: in 6.12's uapi header (not 6.1's) the kernel's view has the name
+ * as a KVM_STATS_NAME_SIZE array (userspace's a flexible one), and the
+ * layout userspace reads must not depend on the kernel built for.
+ */
+#define MVM_STATS_DESC_SIZE	(offsetof(struct kvm_stats_desc, name) + \
+				 KVM_STATS_NAME_SIZE)
 #define MVM_STATS_MAX_DESC	128
 
 /* One statistic: what its descriptor says, kept for debugfs too. */

@@ -100,6 +100,7 @@ wait $pids
 	fi
 } > "$OUT/all.log"
 awk -f "$RIG/report.awk" "$TOP/tools/testing/selftests/mvm/kvm-skips.txt" \
+	"$TOP/tools/testing/selftests/mvm/kernel-skips.txt" \
 	"$OUT/all.log" > "$OUT/results.txt"
 
 # The tables: one per kernel series, one row per test program, one column
@@ -155,7 +156,7 @@ if grep -q '^R .* FAIL' "$OUT/results.txt"; then
 	echo "Logs: $OUT/<config>-<kernel>.log, $OUT/pkg.log"
 fi
 grep -q '^R .* SKIP' "$OUT/results.txt" &&
-	echo "Skipped on KVM (mvm-only, listed in kvm-skips.txt):" &&
+	echo "Skipped (mvm-only tests on KVM: kvm-skips.txt; tests a kernel cannot run: kernel-skips.txt):" &&
 	grep '^R .* SKIP' "$OUT/results.txt" | awk '{print "  " $2 " " $5}'
 
 # What did not run: loud, and never counted as passed.  Checks left out

@@ -13,6 +13,9 @@ function result(cfg, row, res, detail) {
 }
 
 FILENAME ~ /kvm-skips.txt$/ { if ($0 !~ /^#/ && NF) allowed[$1] = 1; next }
+# kernel-skips.txt: "<series> prog:test <why>": may SKIP on that kernel,
+# KVM and mvm alike (a kernel lacks what the test needs).
+FILENAME ~ /kernel-skips.txt$/ { if ($0 !~ /^#/ && NF) kallowed[$1, $2] = 1; next }
 
 /^@@file / {
 	flush_file()
@@ -94,6 +97,8 @@ w[3] == "|" {
 function skip(cfg, prog, what, why) {
 	if (cfg ~ /\/kvm@/ && (allowed[prog] || allowed[what]))
 		result(cfg, prog, "SKIP", what)
+	else if (kallowed[kern, prog] || kallowed[kern, what])
+		result(cfg, prog, "SKIP", what " (kernel-skips.txt)")
 	else
 		result(cfg, prog, "FAIL", "skipped where it must run: " what)
 }

@@ -394,11 +394,12 @@ TEST(ldt_and_fs_survive_run)
 
 	ASSERT_LT((uintptr_t)&ldt_data, 1UL << 32);
 	ASSERT_EQ(0, syscall(SYS_modify_ldt, 0x11, &d, sizeof(d)));
+	/* Set up before FS leaves libc's TLS: malloc and errno live there. */
+	long_guest(&g, g_out_start, BLOB_LEN(g_out));
 	fs_before = read_fs();
 	asm volatile("mov %0, %%fs" :: "r"(ldt_sel));
 	ASSERT_EQ(0x5a5a1234, read_fs0());
 
-	long_guest(&g, g_out_start, BLOB_LEN(g_out));
 	EXPECT_EQ(0, guest_run(g.vcpu_fd));
 	EXPECT_EQ(KVM_EXIT_IO, g.run->exit_reason);
 	EXPECT_EQ(ldt_sel, read_fs());
