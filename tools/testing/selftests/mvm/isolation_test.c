@@ -357,26 +357,30 @@ TEST(ioperm_survives_run)
 	ioperm(0x80, 1, 0);
 }
 
-/* A VMM whose FS comes from its LDT keeps both across KVM_RUN. */
+/*
+ * A VMM whose GS comes from its LDT keeps both across KVM_RUN.  GS, not
+ * FS: libc's TLS (malloc, errno, the pointer guard of sigsetjmp) lives at
+ * FS, and this test must call into libc while the segment is loaded.
+ */
 static volatile uint32_t ldt_data = 0x5a5a1234;
 
-static uint16_t read_fs(void)
+static uint16_t read_gs(void)
 {
 	uint16_t sel;
 
-	asm volatile("mov %%fs, %0" : "=r"(sel));
+	asm volatile("mov %%gs, %0" : "=r"(sel));
 	return sel;
 }
 
-static uint32_t read_fs0(void)
+static uint32_t read_gs0(void)
 {
 	uint32_t v;
 
-	asm volatile("movl %%fs:0, %0" : "=r"(v));
+	asm volatile("movl %%gs:0, %0" : "=r"(v));
 	return v;
 }
 
-TEST(ldt_and_fs_survive_run)
+TEST(ldt_and_gs_survive_run)
 {
 	struct user_desc d = {
 		.entry_number = 0,
@@ -389,33 +393,32 @@ TEST(ldt_and_fs_survive_run)
 	struct sigaction sa = { .sa_handler = on_fault }, old;
 	uint16_t ldt_sel = 0x7;		/* LDT entry 0, RPL 3 */
 	struct mvm_guest g;
-	uint16_t fs_before;
+	uint16_t gs_before;
 	uint32_t v;
 
 	ASSERT_LT((uintptr_t)&ldt_data, 1UL << 32);
 	ASSERT_EQ(0, syscall(SYS_modify_ldt, 0x11, &d, sizeof(d)));
-	/* Set up before FS leaves libc's TLS: malloc and errno live there. */
 	long_guest(&g, g_out_start, BLOB_LEN(g_out));
-	fs_before = read_fs();
-	asm volatile("mov %0, %%fs" :: "r"(ldt_sel));
-	ASSERT_EQ(0x5a5a1234, read_fs0());
+	gs_before = read_gs();
+	asm volatile("mov %0, %%gs" :: "r"(ldt_sel));
+	ASSERT_EQ(0x5a5a1234, read_gs0());
 
 	EXPECT_EQ(0, guest_run(g.vcpu_fd));
 	EXPECT_EQ(KVM_EXIT_IO, g.run->exit_reason);
-	EXPECT_EQ(ldt_sel, read_fs());
-	if (read_fs() == ldt_sel)
-		EXPECT_EQ(0x5a5a1234, read_fs0());
+	EXPECT_EQ(ldt_sel, read_gs());
+	if (read_gs() == ldt_sel)
+		EXPECT_EQ(0x5a5a1234, read_gs0());
 	/* The LDT itself is still loaded: the selector loads again. */
 	sigaction(SIGSEGV, &sa, &old);
 	if (!sigsetjmp(fault_jmp, 1)) {
-		asm volatile("mov %0, %%fs" :: "r"(ldt_sel));
-		v = read_fs0();
+		asm volatile("mov %0, %%gs" :: "r"(ldt_sel));
+		v = read_gs0();
 		EXPECT_EQ(0x5a5a1234, v);
 	} else {
 		EXPECT_TRUE(0) TH_LOG("loading an LDT selector faulted: LDTR lost");
 	}
 	sigaction(SIGSEGV, &old, NULL);
-	asm volatile("mov %0, %%fs" :: "r"(fs_before));
+	asm volatile("mov %0, %%gs" :: "r"(gs_before));
 	guest_destroy(&g);
 }
 
