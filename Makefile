@@ -53,7 +53,7 @@ check: deps
 
 check-all: deps
 	$(MAKE) modules
-	MVMRIG_VMX_KERNELS="6.1 6.12" MVMRIG_VMX_KVM=1 \
+	MVMRIG_VMX_KERNELS="6.1 6.12" MVMRIG_SVM57_KERNELS="6.1 6.12" MVMRIG_VMX_KVM=1 \
 		MVMRIG_APPEND="MVMRIG_KVM612_BOOTS=1 $(MVMRIG_APPEND)" \
 		tools/testing/rig/check.sh
 

@@ -17,6 +17,12 @@
 # MVMRIG_VMX_KVM=1 runs the KVM reference phase in the Bochs leg too
 # (make check-all); make check leaves it out.  What is left out is named
 # in the summary as NOT RUN.
+# MVMRIG_SVM57_KERNELS: the series the LA57 QEMU boot (svm57) uses, "6.1"
+# by default: Debian's 6.12 kernel under TCG with 5-level paging measured
+# its TSC up to ten times off under load (2026-11-30: 50 ms came out as
+# 12.9 and 21.4 million cycles), and every timing test there then failed on
+# KVM and on mvm alike (tsc_test, pit_test, lifecycle_test timeouts).  Not
+# mvm's; not fixed yet.  make check-all sets "6.1 6.12".
 # MVMRIG_PKG=0 leaves out the packaging checks.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -24,6 +30,7 @@ set -u
 configs=${MVMRIG_CONFIGS:-svm svm57 vmx novirt}
 kernels=${MVMRIG_KERNELS:-6.1 6.12}
 vmx_kernels=" ${MVMRIG_VMX_KERNELS:-6.1} "
+svm57_kernels=" ${MVMRIG_SVM57_KERNELS:-6.1} "
 
 # The boots: "config series release" per line.
 boots=$OUT/boots.txt
@@ -36,6 +43,10 @@ for c in $configs; do
 		rel=$("$RIG/kver.sh" "$k")
 		if [ "$c" = vmx ] && [ "${vmx_kernels#* $k }" = "$vmx_kernels" ]; then
 			echo "vmx on $k ($rel): the Bochs leg boots one kernel in make check; make check-all boots both" >> "$notrun"
+			continue
+		fi
+		if [ "$c" = svm57 ] && [ "${svm57_kernels#* $k }" = "$svm57_kernels" ]; then
+			echo "svm57 on $k ($rel): its TSC calibration under TCG with LA57 breaks every timing test, KVM's and mvm's (check.sh); make check-all boots it" >> "$notrun"
 			continue
 		fi
 		echo "$c $k $rel" >> "$boots"
