@@ -34,31 +34,6 @@ GUEST_CODE_BLOB(g_sum, ".code64",
 	"1: movzbq (%rsi), %rdx\n add %rdx, %rax\n add $4096, %rsi\n"
 	"dec %rcx\n jnz 1b\n out %al, $0x80\n hlt\n");
 
-static const char *tracefs(void)
-{
-	struct stat st;
-
-	if (!stat("/sys/kernel/tracing/events", &st))
-		return "/sys/kernel/tracing";
-	if (!stat("/sys/kernel/debug/tracing/events", &st))
-		return "/sys/kernel/debug/tracing";
-	return NULL;
-}
-
-static int write_file(const char *dir, const char *name, const char *val)
-{
-	char path[256];
-	int fd, r;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_TRUNC);
-	if (fd < 0)
-		return -1;
-	r = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
-	close(fd);
-	return r;
-}
-
 static const char *leaf_event(void)
 {
 	return mvm_on_kvm() ? "events/kvmmmu/kvm_mmu_set_spte/enable" :
@@ -78,14 +53,14 @@ FIXTURE(leaves) {
 
 FIXTURE_SETUP(leaves)
 {
-	self->tracefs = tracefs();
+	self->tracefs = mvm_tracefs();
 }
 
 FIXTURE_TEARDOWN(leaves)
 {
 	if (self->tracefs) {
-		write_file(self->tracefs, leaf_event(), "0");
-		write_file(self->tracefs, "trace", "");
+		mvm_write_file_in(self->tracefs, leaf_event(), "0");
+		mvm_write_file_in(self->tracefs, "trace", "");
 	}
 }
 
@@ -117,11 +92,11 @@ static void touch_and_count(struct __test_metadata *_metadata,
 	regs.rcx = size / 4096;
 	ASSERT_EQ(0, ioctl(g.vcpu_fd, KVM_SET_REGS, &regs));
 
-	ASSERT_EQ(0, write_file(t, "buffer_size_kb", "8192"));
-	ASSERT_EQ(0, write_file(t, "trace", ""));
-	ASSERT_EQ(0, write_file(t, leaf_event(), "1"));
+	ASSERT_EQ(0, mvm_write_file_in(t, "buffer_size_kb", "8192"));
+	ASSERT_EQ(0, mvm_write_file_in(t, "trace", ""));
+	ASSERT_EQ(0, mvm_write_file_in(t, leaf_event(), "1"));
 	ASSERT_EQ(0, guest_run(g.vcpu_fd));
-	ASSERT_EQ(0, write_file(t, leaf_event(), "0"));
+	ASSERT_EQ(0, mvm_write_file_in(t, leaf_event(), "0"));
 	ASSERT_EQ(KVM_EXIT_IO, g.run->exit_reason);
 
 	snprintf(path, sizeof(path), "%s/trace", t);
@@ -194,13 +169,13 @@ TEST_F_TIMEOUT(leaves, hugetlbfs_slot_2m_leaves, 300)
 	ASSERT_EQ(1, fscanf(f, "%ld", &before));
 	fclose(f);
 	snprintf(buf, sizeof(buf), "%ld", before + (long)(size / HUGE));
-	ASSERT_EQ(0, write_file("/proc/sys/vm", "nr_hugepages", buf));
+	ASSERT_EQ(0, mvm_write_file_in("/proc/sys/vm", "nr_hugepages", buf));
 
 	mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
 	if (mem == MAP_FAILED) {
 		snprintf(buf, sizeof(buf), "%ld", before);
-		write_file("/proc/sys/vm", "nr_hugepages", buf);
+		mvm_write_file_in("/proc/sys/vm", "nr_hugepages", buf);
 		SKIP(return, "no 2 MiB hugetlbfs pages: %s", strerror(errno));
 	}
 	touch_and_count(_metadata, self->tracefs, mem, size, &small, &large);
@@ -208,7 +183,7 @@ TEST_F_TIMEOUT(leaves, hugetlbfs_slot_2m_leaves, 300)
 	EXPECT_EQ(0, small);
 	munmap(mem, size);
 	snprintf(buf, sizeof(buf), "%ld", before);
-	write_file("/proc/sys/vm", "nr_hugepages", buf);
+	mvm_write_file_in("/proc/sys/vm", "nr_hugepages", buf);
 }
 
 /*

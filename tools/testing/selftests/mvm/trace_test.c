@@ -15,31 +15,6 @@
 
 GUEST_CODE_BLOB(g_cpuid_hlt, ".code64", "xor %eax, %eax\n cpuid\n hlt\n");
 
-static const char *tracefs(void)
-{
-	struct stat st;
-
-	if (!stat("/sys/kernel/tracing/events", &st))
-		return "/sys/kernel/tracing";
-	if (!stat("/sys/kernel/debug/tracing/events", &st))
-		return "/sys/kernel/debug/tracing";
-	return NULL;
-}
-
-static int write_file(const char *dir, const char *name, const char *val)
-{
-	char path[256];
-	int fd, r;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_TRUNC);
-	if (fd < 0)
-		return -1;
-	r = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
-	close(fd);
-	return r;
-}
-
 /* The vendor's exit codes: APM vol. 2 appendix C, SDM vol. 3 appendix C. */
 #define SVM_EXIT_CPUID_CODE	0x72
 #define SVM_EXIT_HLT_CODE	0x78
@@ -52,15 +27,15 @@ FIXTURE(trace) {
 
 FIXTURE_SETUP(trace)
 {
-	self->tracefs = tracefs();
+	self->tracefs = mvm_tracefs();
 }
 
 /* Runs even when an assertion failed: tracing never stays on. */
 FIXTURE_TEARDOWN(trace)
 {
 	if (self->tracefs) {
-		write_file(self->tracefs, "events/mvm/enable", "0");
-		write_file(self->tracefs, "trace", "");
+		mvm_write_file_in(self->tracefs, "events/mvm/enable", "0");
+		mvm_write_file_in(self->tracefs, "trace", "");
 	}
 }
 
@@ -78,8 +53,8 @@ TEST_F(trace, entry_and_exit_events)
 	if (mvm_on_kvm())
 		SKIP(return, "mvm's tracepoints; KVM has kvm:kvm_exit");
 	ASSERT_NE(NULL, t) TH_LOG("no tracefs");
-	ASSERT_EQ(0, write_file(t, "trace", ""));
-	ASSERT_EQ(0, write_file(t, "events/mvm/enable", "1"));
+	ASSERT_EQ(0, mvm_write_file_in(t, "trace", ""));
+	ASSERT_EQ(0, mvm_write_file_in(t, "events/mvm/enable", "1"));
 
 	guest_create(&g, 1 << 21);
 	guest_load(&g, GUEST_CODE, g_cpuid_hlt_start, BLOB_LEN(g_cpuid_hlt));
@@ -88,7 +63,7 @@ TEST_F(trace, entry_and_exit_events)
 	ASSERT_EQ(KVM_EXIT_HLT, g.run->exit_reason);
 	guest_destroy(&g);
 
-	ASSERT_EQ(0, write_file(t, "events/mvm/enable", "0"));
+	ASSERT_EQ(0, mvm_write_file_in(t, "events/mvm/enable", "0"));
 	snprintf(path, sizeof(path), "%s/trace", t);
 	fd = open(path, O_RDONLY);
 	ASSERT_GE(fd, 0);

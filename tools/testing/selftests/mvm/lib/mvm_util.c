@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include "mvm_util.h"
 
@@ -243,4 +244,29 @@ bool host_tsc_is_clocksource(void)
 		cs[0] = 0;
 	fclose(f);
 	return !strcmp(cs, "tsc");
+}
+
+const char *mvm_tracefs(void)
+{
+	struct stat st;
+
+	if (!stat("/sys/kernel/tracing/events", &st))
+		return "/sys/kernel/tracing";
+	if (!stat("/sys/kernel/debug/tracing/events", &st))
+		return "/sys/kernel/debug/tracing";
+	return NULL;
+}
+
+int mvm_write_file_in(const char *dir, const char *name, const char *val)
+{
+	char path[256];
+	int fd, r;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -1;
+	r = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
+	close(fd);
+	return r;
 }

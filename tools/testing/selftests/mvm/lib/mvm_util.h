@@ -97,4 +97,8 @@ bool host_tsc_is_clocksource(void);
 			     "guest TSCs cannot stay in step (KVM either)");	\
 	} while (0)
 
+/* The tracefs mount (NULL: none), and writing @val to @dir/@name there. */
+const char *mvm_tracefs(void);
+int mvm_write_file_in(const char *dir, const char *name, const char *val);
+
 #endif
