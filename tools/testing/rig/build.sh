@@ -56,10 +56,11 @@ cp "$KOUT/mvm.ko" "$OUT/mvm-vmm" "$OUT/hello.bin" "$root/"
 cp "$OUT/mvm-stat" "$root/"
 
 # Debian's KVM, for the same tests against the real thing; zram (and its
-# allocator and compressor) for mm_test's swap test.
+# allocator and compressors: 6.12's zram links LZ4 in) for mm_test's swap
+# test.
 for m in virt/lib/irqbypass arch/x86/kvm/kvm arch/x86/kvm/kvm-amd \
 	 arch/x86/kvm/kvm-intel mm/zsmalloc drivers/block/zram/zram \
-	 crypto/lzo-rle; do
+	 crypto/lzo-rle lib/lz4/lz4_compress lib/lz4/lz4hc_compress; do
 	f=$(ls "$MODDIR/$m".ko* 2>/dev/null | head -n 1)
 	# Built into this kernel (6.12 has lzo-rle in): nothing to load.
 	[ -n "$f" ] || ! grep -qx "kernel/$m.ko" "$MODDIR/../modules.builtin" ||

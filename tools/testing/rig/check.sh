@@ -179,6 +179,10 @@ while read -r c k rel; do
 done < "$boots"
 sed 's/^/NOT RUN (make check-all runs it): /' "$notrun"
 
+# The failures once more, last: CI keeps only the tail of the output.
+grep -q '^R .* FAIL' "$OUT/results.txt" &&
+	echo "Failed (the output above has each one's log):" &&
+	grep '^R .* FAIL' "$OUT/results.txt" | cut -d' ' -f2- | sed 's/^/  FAIL /'
 passed=$(grep -c '^R .* PASS' "$OUT/results.txt")
 failed=$(grep -c '^R .* FAIL' "$OUT/results.txt")
 skipped=$(grep -c '^R .* SKIP' "$OUT/results.txt")
