@@ -272,7 +272,6 @@ struct mvm_irqfd_resampler {
 	struct list_head irqfds;
 	struct list_head link;		/* mvm->irqfds.resampler_list */
 	struct mvm_irq_ack_notifier notifier;
-	struct rcu_head rcu;
 };
 
 struct mvm_irqfd {
@@ -373,8 +372,8 @@ static void mvm_irqfd_resampler_detach(struct mvm_irqfd *irqfd)
 		mvm_unregister_irq_ack_notifier(mvm, &rs->notifier);
 		mvm_arch_set_irq(mvm, MVM_IRQFD_RESAMPLE_IRQ_SOURCE_ID,
 				 rs->notifier.gsi, 0);
-		/* An ack may still be walking the notifiers (under RCU). */
-		kfree_rcu(rs, rcu);
+		/* The unregistration waited for every ack in progress. */
+		kfree(rs);
 	}
 	mutex_unlock(&mvm->irqfds.resampler_lock);
 }

@@ -6,9 +6,12 @@
  * the guest through the routes the table gives it: a pin of the PIC pair
  * and/or of the IOAPIC, or one MSI.  The table is immutable once
  * published: KVM_SET_GSI_ROUTING builds a new one, swaps it under
- * irq_lock and frees the old one after an RCU grace period, so raising
- * a line (any context: hrtimers, eventfd wakeups) only needs
- * rcu_read_lock().
+ * irq_lock and frees the old one after a grace period of the VM's own
+ * SRCU domain, mvm->arch.irq_srcu, so raising a line (any context:
+ * hrtimers, eventfd wakeups) only needs srcu_read_lock().  As KVM: plain
+ * RCU would make every routing update wait for all of the host's CPUs,
+ * and VMMs update the table often (each MSI-X vector a guest driver
+ * programs); the expedited SRCU wait is for this VM's readers only.
  *
  * Lock order: mvm->lock (KVM_CREATE_IRQCHIP) -> mvm->slots_lock (bus
  * registration); irq_lock (table and ack-notifier updates) is a mutex
@@ -167,18 +170,18 @@ int mvm_set_irq(struct mvm *mvm, int irq_source_id, u32 gsi, int level,
 {
 	struct mvm_irq_route routes[MVM_NR_IRQCHIPS];
 	struct mvm_irq_routing_table *t;
-	int n = 0, ret = -1;
+	int n = 0, ret = -1, idx;
 	u32 i;
 
-	rcu_read_lock();
-	t = rcu_dereference(mvm->arch.irq_routing);
+	idx = srcu_read_lock(&mvm->arch.irq_srcu);
+	t = srcu_dereference(mvm->arch.irq_routing, &mvm->arch.irq_srcu);
 	if (t) {
 		for (i = mvm_first_route(t, gsi);
 		     i < t->nr && t->routes[i].gsi == gsi &&
 		     n < MVM_NR_IRQCHIPS; i++)
 			routes[n++] = t->routes[i];
 	}
-	rcu_read_unlock();
+	srcu_read_unlock(&mvm->arch.irq_srcu, idx);
 
 	while (n--) {
 		int r = mvm_route_set(mvm, &routes[n], irq_source_id, level,
@@ -342,7 +345,7 @@ static int mvm_set_irq_routing(struct mvm *mvm,
 	rcu_assign_pointer(mvm->arch.irq_routing, new);
 	mutex_unlock(&mvm->arch.irq_lock);
 
-	synchronize_rcu();
+	synchronize_srcu_expedited(&mvm->arch.irq_srcu);
 	kvfree(old);
 	return 0;
 
@@ -402,34 +405,35 @@ void mvm_unregister_irq_ack_notifier(struct mvm *mvm,
 	mutex_lock(&mvm->arch.irq_lock);
 	hlist_del_init_rcu(&kian->link);
 	mutex_unlock(&mvm->arch.irq_lock);
-	synchronize_rcu();
+	synchronize_srcu(&mvm->arch.irq_srcu);
 }
 
 /*
  * Any context, no device lock held: the notifiers (irqfd resample, PIT
- * reinjection) may raise lines again.  They run under rcu_read_lock()
- * and must not sleep.
+ * reinjection) may raise lines again.  They run under irq_srcu and must
+ * not sleep (they are called from hard IRQ context too).
  */
 void mvm_notify_acked_irq(struct mvm *mvm, unsigned int irqchip,
 			  unsigned int pin)
 {
 	struct mvm_irq_ack_notifier *kian;
 	struct mvm_irq_routing_table *t;
-	int gsi = -1;
+	int gsi = -1, idx;
 
 	if (irqchip >= MVM_NR_IRQCHIPS || pin >= MVM_IOAPIC_NUM_PINS)
 		return;
 
-	rcu_read_lock();
-	t = rcu_dereference(mvm->arch.irq_routing);
+	idx = srcu_read_lock(&mvm->arch.irq_srcu);
+	t = srcu_dereference(mvm->arch.irq_routing, &mvm->arch.irq_srcu);
 	if (t)
 		gsi = t->chip_gsi[irqchip][pin];
 	if (gsi >= 0)
-		hlist_for_each_entry_rcu(kian, &mvm->arch.irq_ack_notifier_list,
-					 link)
+		hlist_for_each_entry_srcu(kian, &mvm->arch.irq_ack_notifier_list,
+					  link,
+					  srcu_read_lock_held(&mvm->arch.irq_srcu))
 			if (kian->gsi == gsi)
 				kian->irq_acked(kian);
-	rcu_read_unlock();
+	srcu_read_unlock(&mvm->arch.irq_srcu, idx);
 }
 
 /*
@@ -441,6 +445,7 @@ void mvm_apic_eoi_broadcast(struct mvm_vcpu *vcpu, int vector)
 	struct mvm *mvm = vcpu->mvm;
 	struct mvm_irq_routing_table *t;
 	bool exit;
+	int idx;
 
 	if (mvm_irqchip_full(mvm)) {
 		mvm_ioapic_eoi(vcpu, vector);
@@ -449,10 +454,10 @@ void mvm_apic_eoi_broadcast(struct mvm_vcpu *vcpu, int vector)
 	if (!mvm_irqchip_split(mvm) || vector < 0 || vector > 255)
 		return;
 
-	rcu_read_lock();
-	t = rcu_dereference(mvm->arch.irq_routing);
+	idx = srcu_read_lock(&mvm->arch.irq_srcu);
+	t = srcu_dereference(mvm->arch.irq_routing, &mvm->arch.irq_srcu);
 	exit = t && test_bit(vector, t->eoi_exit_vectors);
-	rcu_read_unlock();
+	srcu_read_unlock(&mvm->arch.irq_srcu, idx);
 	if (exit) {
 		vcpu->arch.pending_ioapic_eoi = vector;
 		set_bit(MVM_REQ_IOAPIC_EOI_EXIT, &vcpu->requests);

@@ -7,6 +7,7 @@
 
 #include <linux/atomic.h>
 #include <linux/seqlock.h>
+#include <linux/srcu.h>
 #include <linux/spinlock_types.h>
 #include <linux/types.h>
 #include <linux/kvm.h>
@@ -137,10 +138,16 @@ struct mvm_arch {
 	struct mvm_pic *vpic;
 	struct mvm_ioapic *vioapic;
 	struct mvm_pit *vpit;
-	/* KVM_SET_GSI_ROUTING: RCU to read, irq_lock to replace. */
+	/*
+	 * KVM_SET_GSI_ROUTING: irq_srcu to read, irq_lock to replace.  The
+	 * VM's own SRCU domain, as KVM's kvm->irq_srcu: a routing update
+	 * waits with synchronize_srcu_expedited() for this VM's readers only
+	 * (VMMs replace the table often, e.g. at each MSI-X vector change).
+	 */
+	struct srcu_struct irq_srcu;
 	struct mvm_irq_routing_table __rcu *irq_routing;
 	struct mutex irq_lock;
-	/* mvm_irq_ack_notifier list: RCU to walk, irq_lock to change. */
+	/* mvm_irq_ack_notifier list: irq_srcu to walk, irq_lock to change. */
 	struct hlist_head irq_ack_notifier_list;
 	/* KVM_CAP_X2APIC_API flags (lapic.c): L. */
 	u64 x2apic_api_flags;

@@ -276,12 +276,20 @@ void mvm_arch_free_vm(struct mvm *mvm)
 
 int mvm_arch_vm_init(struct mvm *mvm)
 {
+	int r;
+
+	r = init_srcu_struct(&mvm->arch.irq_srcu);
+	if (r)
+		return r;
 	mutex_init(&mvm->arch.irq_lock);
 	INIT_HLIST_HEAD(&mvm->arch.irq_ack_notifier_list);
 	mvm->arch.ibpb_id = atomic64_inc_return(&mvm_next_ibpb_id);
 	mvm_tsc_vm_init(mvm);
 	mvm_kvmclock_vm_init(mvm);
-	return mvm_mmu_init(mvm);
+	r = mvm_mmu_init(mvm);
+	if (r)
+		cleanup_srcu_struct(&mvm->arch.irq_srcu);
+	return r;
 }
 
 /*
@@ -306,6 +314,7 @@ void mvm_arch_sync_events(struct mvm *mvm)
 void mvm_arch_vm_destroy(struct mvm *mvm)
 {
 	mvm_mmu_destroy(mvm);
+	cleanup_srcu_struct(&mvm->arch.irq_srcu);
 }
 
 /* KVM_ENABLE_CAP on the VM fd (api.rst 7.x). */
