@@ -55,7 +55,7 @@ GUEST_CODE_BLOB(g_spin, ".code64",
  * Ten CPUIDs and a port write, then a million turns of a loop without
  * exits: exits of both reasons in every interval of mvm-stat, but few.
  * (Under Bochs each exit costs tens of microseconds of the host's time:
- * g_spin would make mvm-stat's two half-second intervals take 90 s.)
+ * g_spin made mvm-stat's two half-second intervals take 90 s.)
  */
 GUEST_CODE_BLOB(g_paced, ".code64",
 	"1: mov $10, %esi\n"
@@ -705,9 +705,9 @@ TEST(mvm_stat_json)
 		SKIP(guest_destroy(&g); return, "no %s (debugfs)", cmd);
 	r.g = &g;
 	ASSERT_EQ(0, pthread_create(&t, NULL, runner_thread, &r));
-	snprintf(cmd, sizeof(cmd), "%s --once --json --interval 0.5", tool);
+	snprintf(cmd, sizeof(cmd), "%s --once --json --interval 0.2", tool);
 	out = run_tool(cmd, &status);
-	snprintf(cmd, sizeof(cmd), "%s --once --interval 0.5", tool);
+	snprintf(cmd, sizeof(cmd), "%s --once --interval 0.2", tool);
 	table = run_tool(cmd, &table_status);
 	__atomic_store_n(&r.stop, 1, __ATOMIC_RELAXED);
 	pthread_join(t, NULL);
