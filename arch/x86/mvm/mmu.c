@@ -68,9 +68,11 @@
  * Zapping walks the tables, not the gfns, so its cost is bounded by what
  * is mapped; when it may sleep it drops mmu_lock and reschedules every
  * MVM_ZAP_BATCH leaves, resuming at a cursor that only moves forward.
- * Table pages stay until the VM goes: where smaller leaves were once
- * mapped (e.g. while the slot logged dirty pages), the entry above them
- * stays a table and that range gets no larger leaf again.
+ * Table pages stay until the VM goes, except where a memslot change zaps
+ * a range (mvm_mmu_zap_gfn_range()): the tables it leaves empty go, so
+ * that large leaves come back after dirty logging stops.  Elsewhere (a
+ * notifier's zap) an entry that once held smaller leaves stays a table,
+ * and that range gets no larger leaf until the slot changes.
  *
  * Locking: mvm->mmu_lock (a spinlock) protects the tables and the
  * notifier's counters.  Lookups may sleep, so they happen before the lock
@@ -594,7 +596,24 @@ struct mvm_zap {
 	unsigned long nr;		/* leaves changed in this batch */
 	unsigned long max;		/* leaves per batch; 0: no limit */
 	bool flush;			/* a leaf went or lost a permission */
+	/*
+	 * Zapping only: detach the tables inside [first, end) left empty,
+	 * onto this list (NULL: keep them), to be freed after the flush.
+	 */
+	struct list_head *freed;
+	gfn_t first;
 };
+
+/* Whether @table maps nothing. */
+static bool mvm_mmu_table_empty(const u64 *table)
+{
+	unsigned int i;
+
+	for (i = 0; i < MVM_PT_ENTRIES; i++)
+		if (mvm_pte_present(table[i]))
+			return false;
+	return true;
+}
 
 /*
  * mmu_lock held.  Clear the leaves of [@zap->start, @zap->end) below
@@ -622,9 +641,22 @@ static bool mvm_mmu_zap_table(struct mvm *mvm, u64 *table, int level,
 		if (!mvm_pte_present(pte))
 			continue;
 		if (!mvm_pte_is_leaf(pte, level)) {
-			if (mvm_mmu_zap_table(mvm, mvm_pte_table(pte),
-					      level - 1, lo, zap))
+			u64 *child = mvm_pte_table(pte);
+
+			if (mvm_mmu_zap_table(mvm, child, level - 1, lo, zap))
 				return true;
+			/*
+			 * A table of the range that maps nothing now goes
+			 * (unless a vCPU mapped a page behind the cursor):
+			 * else a larger leaf could never go there again,
+			 * e.g. after dirty logging stops.
+			 */
+			if (zap->freed && lo >= zap->first &&
+			    lo + span <= zap->end && mvm_mmu_table_empty(child)) {
+				WRITE_ONCE(table[i], 0);
+				list_add(&virt_to_page(child)->lru, zap->freed);
+				zap->flush = true;
+			}
 			continue;
 		}
 		/* A large leaf overlapping the range goes whole. */
@@ -645,23 +677,27 @@ static bool mvm_mmu_zap_table(struct mvm *mvm, u64 *table, int level,
 /*
  * Unmap [@start, @end).  With @can_sleep, drop mmu_lock and reschedule
  * every MVM_ZAP_BATCH leaves (the cursor only moves up: leaves a vCPU
- * maps behind it are valid, the caller saw to that).  Returns whether a
- * leaf went; the caller flushes the vCPUs' TLBs before the pages may go.
+ * maps behind it are valid, the caller saw to that).  With @freed, also
+ * detach the tables of the range left empty onto that list.  Returns
+ * whether a leaf or a table went; the caller flushes the vCPUs' TLBs
+ * before the pages (or the tables) may go.
  */
 static bool mvm_mmu_zap_range(struct mvm *mvm, gfn_t start, gfn_t end,
-			      bool can_sleep)
+			      bool can_sleep, struct list_head *freed)
 {
 	struct mvm_mmu *mmu = &mvm->arch.mmu;
 	struct mvm_zap zap = {
 		.start = start, .end = end,
 		.max = can_sleep ? MVM_ZAP_BATCH : 0,
+		.freed = freed, .first = start,
 	};
 	bool more;
 
 	do {
 		zap.nr = 0;
 		spin_lock(&mvm->mmu_lock);
-		more = mmu->nr_mapped &&
+		/* Empty tables are worth a walk only to detach them. */
+		more = (mmu->nr_mapped || freed) &&
 		       mvm_mmu_zap_table(mvm, mmu->root, mmu->levels, 0, &zap);
 		spin_unlock(&mvm->mmu_lock);
 		if (more)
@@ -674,13 +710,24 @@ static bool mvm_mmu_zap_range(struct mvm *mvm, gfn_t start, gfn_t end,
  * Unmap [@start, @end) and flush every vCPU's TLB: a memslot was deleted
  * or moved, or its dirty logging changed.  Caller may sleep.  A fatal
  * signal does not cut the zap short: leaves left behind would keep a
- * deleted slot's pages mapped.
+ * deleted slot's pages mapped.  The range's tables go too, so that the
+ * next faults may map large leaves where small ones were (the 4 KiB
+ * leaves of a logging slot, when logging stops); they are freed only
+ * after the flush, since a vCPU's paging-structure caches may still
+ * point to them until then (SDM vol. 3C 29.4, APM vol. 2 15.16).
  */
 void mvm_mmu_zap_gfn_range(struct mvm *mvm, gfn_t start, gfn_t end)
 {
+	struct page *page, *next;
+	LIST_HEAD(freed);
+
 	might_sleep();
-	if (mvm_mmu_zap_range(mvm, start, end, true))
+	if (mvm_mmu_zap_range(mvm, start, end, true, &freed))
 		mvm_mmu_flush_all(mvm);
+	list_for_each_entry_safe(page, next, &freed, lru) {
+		list_del(&page->lru);
+		__free_page(page);
+	}
 }
 
 /*
@@ -800,7 +847,7 @@ static int mvm_mmu_invalidate_range_start(struct mmu_notifier *mn,
 	for (i = 0; i < slots->nr; i++)
 		if (mvm_slot_hva_to_gfns(&slots->slots[i], range->start,
 					 range->end, &gs, &ge))
-			flush |= mvm_mmu_zap_range(mvm, gs, ge, true);
+			flush |= mvm_mmu_zap_range(mvm, gs, ge, true, NULL);
 	if (flush)
 		mvm_mmu_flush_all(mvm);
 	srcu_read_unlock(&mvm->srcu, idx);
@@ -935,7 +982,7 @@ static void mvm_mmu_release(struct mmu_notifier *mn, struct mm_struct *mm)
 {
 	struct mvm *mvm = mvm_from_notifier(mn);
 
-	if (mvm_mmu_zap_range(mvm, 0, mvm->arch.mmu.max_gfn + 1, true))
+	if (mvm_mmu_zap_range(mvm, 0, mvm->arch.mmu.max_gfn + 1, true, NULL))
 		mvm_mmu_flush_all(mvm);
 }
 

@@ -307,7 +307,8 @@ static uint64_t run_stride(struct __test_metadata *_metadata,
  * data: the guest must read the new data, after faulting the new page in
  * with a new leaf.  Then dirty logging starts on the slot: the large leaf
  * must go (split on demand), the guest's writes come as 4 KiB leaves, and
- * the log has exactly the pages written.
+ * the log has exactly the pages written; when logging stops, the large
+ * leaf comes back.
  */
 TEST_F_TIMEOUT(leaves, hugetlbfs_slot_1g_leaves, 600)
 {
@@ -436,6 +437,24 @@ TEST_F_TIMEOUT(leaves, hugetlbfs_slot_1g_leaves, 600)
 			break;
 	EXPECT_EQ(GIANT, i);
 	free(bitmap);
+
+	/* Logging stops: the large leaf comes back on the next fault. */
+	r.flags = 0;
+	ASSERT_EQ(0, ioctl(g.vm_fd, KVM_SET_USER_MEMORY_REGION, &r));
+	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, "trace", ""));
+	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, leaf_event(), "1"));
+	run_stride(_metadata, &g, GUEST_CODE, 8192, 4);
+	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, leaf_event(), "0"));
+	ASSERT_EQ(0, count_leaves(self->tracefs, lo, hi, counts));
+	TH_LOG("logging stopped: %ld 1 GiB, %ld 2 MiB, %ld 4 KiB leaves",
+	       counts[3], counts[2], counts[1]);
+	EXPECT_EQ(want3, counts[3]);
+	EXPECT_EQ(want2, counts[2]);
+	EXPECT_EQ(0, counts[1]);
+	for (i = 0; i < GIANT; i += HUGE)
+		if (mem[i + 8192] != 4 || mem[i + 4096] != 3)
+			break;
+	EXPECT_EQ(GIANT, i);
 
 	guest_destroy(&g);
 	munmap(mem, GIANT);
