@@ -72,18 +72,27 @@ static size_t slot_size(void)
 
 FIXTURE(leaves) {
 	const char *tracefs;
+	long giant_nr;		/* 1 GiB pages before the test raised it */
+	bool giant_raised;
 };
 
 FIXTURE_SETUP(leaves)
 {
 	self->tracefs = mvm_tracefs();
+	self->giant_raised = false;
 }
 
 FIXTURE_TEARDOWN(leaves)
 {
+	char buf[32];
+
 	if (self->tracefs) {
 		mvm_write_file_in(self->tracefs, leaf_event(), "0");
 		mvm_write_file_in(self->tracefs, "trace", "");
+	}
+	if (self->giant_raised) {
+		snprintf(buf, sizeof(buf), "%ld", self->giant_nr);
+		mvm_write_file_in(HUGEPAGES_1G, "nr_hugepages", buf);
 	}
 }
 
@@ -274,6 +283,36 @@ static void *map_1g(void *at)
 }
 
 /*
+ * A 1 GiB hugetlbfs page mapped (1 GiB-aligned, as hugetlbfs places it),
+ * or MAP_FAILED with @why saying why.  If none is free, ask for one more
+ * at run time (which needs a free, aligned GiB of RAM); the fixture's
+ * teardown gives it back.
+ */
+static uint8_t *giant_map(FIXTURE_DATA(leaves) *self, char *why, size_t len)
+{
+	char buf[32];
+	void *mem;
+
+	self->giant_nr = read_long_in(HUGEPAGES_1G, "nr_hugepages");
+	if (self->giant_nr < 0) {
+		snprintf(why, len, "no 1 GiB hugetlbfs pages on this kernel/CPU (%s: %s)",
+			 HUGEPAGES_1G, strerror(errno));
+		return MAP_FAILED;
+	}
+	if (read_long_in(HUGEPAGES_1G, "free_hugepages") < 1) {
+		snprintf(buf, sizeof(buf), "%ld", self->giant_nr + 1);
+		mvm_write_file_in(HUGEPAGES_1G, "nr_hugepages", buf);
+		self->giant_raised = true;
+	}
+	mem = map_1g(NULL);
+	if (mem == MAP_FAILED)
+		snprintf(why, len,
+			 "no free 1 GiB hugetlbfs page (%s; nr_hugepages %ld, asked for one more at run time): boot with hugepagesz=1G hugepages=1",
+			 strerror(errno), self->giant_nr);
+	return mem;
+}
+
+/*
  * Run the code at @code (g_fill_stride or g_sum_stride) over the 512
  * 2 MiB steps of the 1 GiB slot from its byte @offset, with DL = @val;
  * returns the guest's RAX.
@@ -318,40 +357,20 @@ TEST_F_TIMEOUT(leaves, hugetlbfs_slot_1g_leaves, 600)
 		.slot = 1, .guest_phys_addr = SLOT_GPA, .memory_size = GIANT,
 	};
 	bool giant_leaves = cpu_has_1g_nested();
-	long nr, counts[4], want3 = giant_leaves, want2;
-	bool raised = false;
+	long counts[4], want3 = giant_leaves, want2;
 	struct kvm_dirty_log log = { .slot = 1 };
 	unsigned long i, dirty, wrong;
 	struct mvm_guest g;
 	uint64_t *bitmap;
-	char buf[32];
+	char why[256];
 	uint8_t *mem;
 
 	want2 = giant_leaves ? 0 : (long)(GIANT / HUGE);
 	if (!self->tracefs)
 		SKIP(return, "no tracefs");
-	nr = read_long_in(HUGEPAGES_1G, "nr_hugepages");
-	if (nr < 0)
-		SKIP(return, "no 1 GiB hugetlbfs pages on this kernel/CPU (%s: %s)",
-		     HUGEPAGES_1G, strerror(errno));
-	if (read_long_in(HUGEPAGES_1G, "free_hugepages") < 1) {
-		/* Runtime gigantic page: needs 1 GiB of contiguous memory. */
-		snprintf(buf, sizeof(buf), "%ld", nr + 1);
-		mvm_write_file_in(HUGEPAGES_1G, "nr_hugepages", buf);
-		raised = true;
-	}
-	mem = map_1g(NULL);
-	if (mem == MAP_FAILED) {
-		int e = errno;
-
-		if (raised) {
-			snprintf(buf, sizeof(buf), "%ld", nr);
-			mvm_write_file_in(HUGEPAGES_1G, "nr_hugepages", buf);
-		}
-		SKIP(return,
-		     "no free 1 GiB hugetlbfs page (%s; nr_hugepages %ld, asked for one more at run time): boot with hugepagesz=1G hugepages=1",
-		     strerror(e), nr);
-	}
+	mem = giant_map(self, why, sizeof(why));
+	if (mem == MAP_FAILED)
+		SKIP(return, "%s", why);
 	TH_LOG("CPU %s 1 GiB nested pages: expecting %s",
 	       giant_leaves ? "has" : "lacks (as KVM, mvm maps 2 MiB leaves)",
 	       giant_leaves ? "one 1 GiB leaf" : "512 2 MiB leaves");
@@ -458,10 +477,60 @@ TEST_F_TIMEOUT(leaves, hugetlbfs_slot_1g_leaves, 600)
 
 	guest_destroy(&g);
 	munmap(mem, GIANT);
-	if (raised) {
-		snprintf(buf, sizeof(buf), "%ld", nr);
-		mvm_write_file_in(HUGEPAGES_1G, "nr_hugepages", buf);
-	}
+}
+
+/*
+ * A 1 GiB hugetlbfs page behind a slot that covers all but its first
+ * 2 MiB: no GiB of the slot is whole, so the page is mapped with 2 MiB
+ * leaves (511), as KVM maps it, not 4 KiB ones.
+ */
+TEST_F_TIMEOUT(leaves, hugetlbfs_1g_page_in_2m_leaves, 600)
+{
+	const unsigned long long lo = (SLOT_GPA + HUGE) >> 12;
+	const unsigned long long hi = (SLOT_GPA + GIANT) >> 12;
+	struct kvm_userspace_memory_region r = {
+		.slot = 1, .guest_phys_addr = SLOT_GPA + HUGE,
+		.memory_size = GIANT - HUGE,
+	};
+	struct kvm_regs regs;
+	struct mvm_guest g;
+	long counts[4];
+	char why[256];
+	uint8_t *mem;
+
+	if (!self->tracefs)
+		SKIP(return, "no tracefs");
+	mem = giant_map(self, why, sizeof(why));
+	if (mem == MAP_FAILED)
+		SKIP(return, "%s", why);
+	r.userspace_addr = (uintptr_t)mem + HUGE;
+	guest_create(&g, 1 << 21);
+	guest_load(&g, GUEST_CODE, g_fill_stride_start, BLOB_LEN(g_fill_stride));
+	ASSERT_EQ(0, ioctl(g.vm_fd, KVM_SET_USER_MEMORY_REGION, &r));
+
+	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, "trace", ""));
+	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, leaf_event(), "1"));
+	guest_set_long_mode(&g, g.vcpu_fd, GUEST_CODE);
+	ASSERT_EQ(0, ioctl(g.vcpu_fd, KVM_GET_REGS, &regs));
+	regs.rsi = SLOT_GPA + HUGE;
+	regs.rbx = HUGE;
+	regs.rcx = GIANT / HUGE - 1;
+	regs.rdx = 5;
+	ASSERT_EQ(0, ioctl(g.vcpu_fd, KVM_SET_REGS, &regs));
+	ASSERT_EQ(0, guest_run(g.vcpu_fd));
+	ASSERT_EQ(KVM_EXIT_IO, g.run->exit_reason);
+	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, leaf_event(), "0"));
+	ASSERT_EQ(0, count_leaves(self->tracefs, lo, hi, counts));
+	TH_LOG("%ld 1 GiB, %ld 2 MiB, %ld 4 KiB leaves",
+	       counts[3], counts[2], counts[1]);
+	EXPECT_EQ(0, counts[3]);
+	EXPECT_EQ((long)(GIANT / HUGE) - 1, counts[2]);
+	EXPECT_EQ(0, counts[1]);
+	EXPECT_EQ(0, mem[0]);
+	EXPECT_EQ(5, mem[HUGE]);
+	EXPECT_EQ(5, mem[GIANT - HUGE]);
+	guest_destroy(&g);
+	munmap(mem, GIANT);
 }
 
 /*
