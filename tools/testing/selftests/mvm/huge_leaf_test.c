@@ -285,30 +285,30 @@ static void *map_1g(void *at)
 /*
  * A 1 GiB hugetlbfs page mapped (1 GiB-aligned, as hugetlbfs places it),
  * or MAP_FAILED with @why saying why.  If none is free, ask for one more
- * at run time (which needs a free, aligned GiB of RAM); the fixture's
- * teardown gives it back.
+ * at run time (which needs a free, aligned GiB of RAM), setting *@raised
+ * and *@nr (the count before) for the fixture's teardown to give it back.
  */
-static uint8_t *giant_map(FIXTURE_DATA(leaves) *self, char *why, size_t len)
+static uint8_t *giant_map(long *nr, bool *raised, char *why, size_t len)
 {
 	char buf[32];
 	void *mem;
 
-	self->giant_nr = read_long_in(HUGEPAGES_1G, "nr_hugepages");
-	if (self->giant_nr < 0) {
+	*nr = read_long_in(HUGEPAGES_1G, "nr_hugepages");
+	if (*nr < 0) {
 		snprintf(why, len, "no 1 GiB hugetlbfs pages on this kernel/CPU (%s: %s)",
 			 HUGEPAGES_1G, strerror(errno));
 		return MAP_FAILED;
 	}
 	if (read_long_in(HUGEPAGES_1G, "free_hugepages") < 1) {
-		snprintf(buf, sizeof(buf), "%ld", self->giant_nr + 1);
+		snprintf(buf, sizeof(buf), "%ld", *nr + 1);
 		mvm_write_file_in(HUGEPAGES_1G, "nr_hugepages", buf);
-		self->giant_raised = true;
+		*raised = true;
 	}
 	mem = map_1g(NULL);
 	if (mem == MAP_FAILED)
 		snprintf(why, len,
 			 "no free 1 GiB hugetlbfs page (%s; nr_hugepages %ld, asked for one more at run time): boot with hugepagesz=1G hugepages=1",
-			 strerror(errno), self->giant_nr);
+			 strerror(errno), *nr);
 	return mem;
 }
 
@@ -368,7 +368,7 @@ TEST_F_TIMEOUT(leaves, hugetlbfs_slot_1g_leaves, 600)
 	want2 = giant_leaves ? 0 : (long)(GIANT / HUGE);
 	if (!self->tracefs)
 		SKIP(return, "no tracefs");
-	mem = giant_map(self, why, sizeof(why));
+	mem = giant_map(&self->giant_nr, &self->giant_raised, why, sizeof(why));
 	if (mem == MAP_FAILED)
 		SKIP(return, "%s", why);
 	TH_LOG("CPU %s 1 GiB nested pages: expecting %s",
@@ -500,7 +500,7 @@ TEST_F_TIMEOUT(leaves, hugetlbfs_1g_page_in_2m_leaves, 600)
 
 	if (!self->tracefs)
 		SKIP(return, "no tracefs");
-	mem = giant_map(self, why, sizeof(why));
+	mem = giant_map(&self->giant_nr, &self->giant_raised, why, sizeof(why));
 	if (mem == MAP_FAILED)
 		SKIP(return, "%s", why);
 	r.userspace_addr = (uintptr_t)mem + HUGE;
