@@ -148,7 +148,7 @@ void mvm_io_bus_destroy(struct mvm *mvm);
 struct mvm_vm_stat {
 	u64 pages_4k;		/* P: 4 KiB leaves mapped */
 	u64 pages_2m;		/* P: 2 MiB leaves mapped */
-	u64 pages_1g;		/* P: 1 GiB leaves (mvm maps none) */
+	u64 pages_1g;		/* P: 1 GiB leaves mapped */
 	u64 leaves_zapped;	/* P */
 	/* Filled in when read (stats.c): */
 	u64 memory_slots;	/* slots in use */
@@ -354,13 +354,20 @@ static __always_inline void mvm_stat_exit_reason(struct mvm_vcpu *vcpu,
 				      MVM_STAT_VENDOR_REASONS - 1)]++;
 }
 
-/* mmu.c, mmu_lock held: a leaf went (a 2 MiB one if @large). */
-static inline void mvm_stat_leaf_zapped(struct mvm *mvm, bool large)
+/* mmu.c, mmu_lock held: the gauge of leaves at @level (1: 4 KiB, 2, 3). */
+static inline u64 *mvm_stat_leaves(struct mvm *mvm, int level)
 {
-	if (large)
-		mvm->stat.pages_2m--;
-	else
-		mvm->stat.pages_4k--;
+	if (level == 3)
+		return &mvm->stat.pages_1g;
+	if (level == 2)
+		return &mvm->stat.pages_2m;
+	return &mvm->stat.pages_4k;
+}
+
+/* mmu.c, mmu_lock held: a leaf at @level went. */
+static inline void mvm_stat_leaf_zapped(struct mvm *mvm, int level)
+{
+	(*mvm_stat_leaves(mvm, level))--;
 	mvm->stat.leaves_zapped++;
 }
 

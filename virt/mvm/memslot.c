@@ -188,8 +188,9 @@ int mvm_set_memory_region(struct mvm *mvm,
 	}
 	/*
 	 * Logging starts or stops in place: the slot's leaves go, so that
-	 * the next write to each page faults (and is logged), and 2 MiB
-	 * leaves are split to 4 KiB on the way in and come back after.
+	 * the next write to each page faults (and is logged), and large
+	 * leaves are split to 4 KiB on the way in and come back after (the
+	 * zap also frees the tables it empties: mvm_mmu_zap_gfn_range()).
 	 */
 	zap_new = idx >= 0 && npages && !zap_old &&
 		  ((mem->flags ^ old_slot.flags) & KVM_MEM_LOG_DIRTY_PAGES);

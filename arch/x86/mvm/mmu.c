@@ -22,10 +22,12 @@
  * memory of the VMM, which the host may swap, migrate, merge (KSM),
  * compact or free at any time, as KVM allows.  A nested page fault inside
  * a memslot looks the page up with get_user_pages_fast() (a reference, not
- * a pin), installs a 4 KiB leaf, or a 2 MiB leaf when a 2 MiB huge page
- * (THP or hugetlbfs) backs an aligned 2 MiB of the slot, and drops the
- * reference again.  What keeps the leaf right is the MMU notifier
- * registered on the VMM's mm when the VM is created:
+ * a pin), installs a 4 KiB leaf, or a large leaf when a huge page backs
+ * an aligned piece of the slot: a 2 MiB leaf for 2 MiB of a THP or of a
+ * hugetlbfs page of 2 MiB or 1 GiB, a 1 GiB leaf for a 1 GiB hugetlbfs
+ * page where the hardware has 1 GiB nested pages (mmu.max_leaf_level);
+ * then it drops the reference again.  What keeps the leaf right is the
+ * MMU notifier registered on the VMM's mm when the VM is created:
  *
  * - invalidate_range_start() raises mmu.invalidate_in_progress (and
  *   widens the hva range in progress), zaps every leaf that maps part of
@@ -52,6 +54,11 @@
  * is clear, SDM 29.3.5), so there a leaf is "young" while present and
  * aging zaps it, as KVM ages without A/D bits.
  *
+ * A large leaf is all or nothing: an invalidation of any part of it (a
+ * partial munmap or MADV_DONTNEED, a THP split, ...) zaps the whole leaf,
+ * and the next faults map what backs the range then, in leaves as large
+ * as that allows.
+ *
  * Dirty logging (memslot.c): a slot with KVM_MEM_LOG_DIRTY_PAGES gets 4
  * KiB leaves only, read-only until the guest writes, and the write fault
  * sets the page's bit in the slot's bitmap before it installs a writable
@@ -61,7 +68,11 @@
  * Zapping walks the tables, not the gfns, so its cost is bounded by what
  * is mapped; when it may sleep it drops mmu_lock and reschedules every
  * MVM_ZAP_BATCH leaves, resuming at a cursor that only moves forward.
- * Table pages stay until the VM goes.
+ * Table pages stay until the VM goes, except where a memslot change zaps
+ * a range (mvm_mmu_zap_gfn_range()): the tables it leaves empty go, so
+ * that large leaves come back after dirty logging stops.  Elsewhere (a
+ * notifier's zap) an entry that once held smaller leaves stays a table,
+ * and that range gets no larger leaf until the slot changes.
  *
  * Locking: mvm->mmu_lock (a spinlock) protects the tables and the
  * notifier's counters.  Lookups may sleep, so they happen before the lock
@@ -81,11 +92,16 @@
 #define MVM_PT_ENTRIES		512
 #define MVM_PTE_ADDR_MASK	GENMASK_ULL(51, 12)
 /*
- * Bit 7 of a level-2 entry maps a 2 MiB page in both formats (APM vol. 2
- * 5.3.4 PDE.PS; SDM vol. 3C 29.3.2 table 29-4, EPT PDE bit 7).
+ * Bit 7 of a level-2 entry maps a 2 MiB page, of a level-3 entry a 1 GiB
+ * page, in both formats (APM vol. 2 5.3.4, PDE.PS and PDPE.PS; SDM vol.
+ * 3C 29.3.2, tables 29-2 and 29-4, bit 7 of an EPT PDPTE and PDE).  The
+ * hardware allows the 1 GiB form only with a capability (mmu_init()).
  */
 #define MVM_PTE_LARGE		BIT_ULL(7)
-#define MVM_LARGE_PAGES		512	/* 4 KiB pages in a 2 MiB leaf */
+#define MVM_MAX_LEAF_LEVEL	3
+
+/* Pages looked up per get_user_pages_fast() call for a large leaf. */
+#define MVM_LOOKUP_BATCH	512
 
 /* Leaves zapped per hold of mmu_lock when the caller may sleep. */
 #define MVM_ZAP_BATCH		(PAGE_SIZE / sizeof(u64))
@@ -110,16 +126,20 @@ static struct page *mvm_pte_page(u64 pte)
 	return pfn_to_page((pte & MVM_PTE_ADDR_MASK) >> PAGE_SHIFT);
 }
 
-/* A leaf at @level (a level-2 entry with the large bit maps 2 MiB). */
+/*
+ * A present entry at @level is a leaf: always at level 1, with the large
+ * bit at levels 2 (2 MiB) and 3 (1 GiB).  Bit 7 is reserved above.
+ */
 static bool mvm_pte_is_leaf(u64 pte, int level)
 {
-	return level == 1 || (level == 2 && (pte & MVM_PTE_LARGE));
+	return level == 1 ||
+	       (level <= MVM_MAX_LEAF_LEVEL && (pte & MVM_PTE_LARGE));
 }
 
-/* The 4 KiB pages a leaf maps. */
-static unsigned int mvm_leaf_pages(u64 pte)
+/* The 4 KiB pages a leaf at @level maps: 1, 512 or 512 * 512. */
+static unsigned long mvm_leaf_pages(int level)
 {
-	return pte & MVM_PTE_LARGE ? MVM_LARGE_PAGES : 1;
+	return 1UL << (9 * (level - 1));
 }
 
 static bool mvm_leaf_writable(u64 pte)
@@ -174,7 +194,13 @@ int mvm_mmu_init(struct mvm *mvm)
 	gpa_bits = min_t(unsigned int, mvm_host_phys_bits(),
 			 PAGE_SHIFT + 9 * mmu->levels);
 	mmu->max_gfn = (1ULL << (gpa_bits - PAGE_SHIFT)) - 1;
-	mmu->large_leaves = mvm_x86_ops->npt_has_2m();
+	/*
+	 * The one place that decides which leaf sizes this VM's tables use:
+	 * the vendor's capabilities (vmx.c, svm.c), capped at what mmu.c
+	 * builds.
+	 */
+	mmu->max_leaf_level = clamp(mvm_x86_ops->npt_max_leaf_level(), 1,
+				    MVM_MAX_LEAF_LEVEL);
 
 	mmu->root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!mmu->root)
@@ -218,8 +244,9 @@ void mvm_mmu_free_page_cache(struct mvm_vcpu *vcpu)
 }
 
 /*
- * mmu_lock held.  Return the entry at @target (1 or 2) for @gfn, building
- * the path; or, if a 2 MiB leaf already maps @gfn, that leaf's entry.
+ * mmu_lock held.  Return the entry at @target (1, 2 or 3) for @gfn,
+ * building the path; or, if a larger leaf already maps @gfn, that leaf's
+ * entry.
  */
 static u64 *mvm_mmu_walk_alloc(struct mvm_vcpu *vcpu, gfn_t gfn, int target)
 {
@@ -297,79 +324,135 @@ static void mvm_mmu_flush_all(struct mvm *mvm)
 }
 
 /*
- * Map the 2 MiB around @gfn with one leaf, if a 2 MiB page (THP or
- * hugetlbfs) backs it: @page (looked up writable for @gfn) must be part
- * of one, the slot must cover the aligned 2 MiB, and the host address must
- * have the same offset in 2 MiB as the guest-physical one.  All 512 pages
- * are looked up writable and must be that one huge page, so the VMM maps
- * every 4 KiB of it writable at this moment; the notifier's sequence check
- * covers the whole 2 MiB.  Returns 1 when mapped (or found mapped), 0 to
- * fall back to a 4 KiB leaf, -EAGAIN when an invalidation raced.
+ * mmu_lock held.  Whether the entry at @level for @gfn points to a table:
+ * smaller leaves were mapped below it once (tables stay until the VM
+ * goes), so no leaf of that level can go there.
+ */
+static bool mvm_mmu_entry_is_table(struct mvm *mvm, gfn_t gfn, int level)
+{
+	struct mvm_mmu *mmu = &mvm->arch.mmu;
+	u64 *table = mmu->root;
+	int l;
+
+	lockdep_assert_held(&mvm->mmu_lock);
+
+	for (l = mmu->levels; l >= level; l--) {
+		u64 pte = table[mvm_pt_index(gfn, l)];
+
+		if (!mvm_pte_present(pte) || mvm_pte_is_leaf(pte, l))
+			return false;
+		if (l == level)
+			return true;
+		table = mvm_pte_table(pte);
+	}
+	return false;
+}
+
+/*
+ * Whether the VMM maps [@hva, @hva + @nr pages) writable to the @nr pages
+ * from @pfn, every 4 KiB of it looked up with FOLL_WRITE, @pages holding
+ * MVM_LOOKUP_BATCH pointers.  The caller holds a reference on a page of
+ * the folio that the pfns are inside, so that folio can be neither freed
+ * nor split meanwhile: pages with those pfns are its pages, and each
+ * batch's references go back in one atomic.
+ */
+static bool mvm_mmu_backed_by(unsigned long hva, unsigned long nr,
+			      unsigned long pfn, struct page **pages)
+{
+	unsigned long done;
+	int i, n;
+
+	for (done = 0; done < nr; done += MVM_LOOKUP_BATCH) {
+		n = get_user_pages_fast(hva + done * PAGE_SIZE,
+					MVM_LOOKUP_BATCH, FOLL_WRITE, pages);
+		if (n <= 0)
+			return false;
+		for (i = 0; i < n; i++)
+			if (page_to_pfn(pages[i]) != pfn + done + i)
+				break;
+		if (i == n)
+			folio_put_refs(page_folio(pages[0]), n);
+		else
+			release_pages(pages, n);
+		if (i != MVM_LOOKUP_BATCH)
+			return false;
+		cond_resched();
+	}
+	return true;
+}
+
+/*
+ * Map the 2 MiB (@level 2) or 1 GiB (@level 3) around @gfn with one leaf,
+ * if one huge page backs it: @page (looked up writable for @gfn) must be
+ * part of a folio that holds the whole aligned range, at the same offset
+ * (a 2 MiB or 1 GiB hugetlbfs page, or a THP, for a 2 MiB leaf; only a
+ * 1 GiB hugetlbfs page is that large for a 1 GiB leaf); the slot must
+ * cover the range, and the host address must have the same offset in
+ * the leaf's size as the guest-physical one.  Every 4 KiB of the range is
+ * looked up writable and must be that folio's page, so the VMM maps all
+ * of it writable at this moment; the notifier's sequence check covers the
+ * whole range.  Returns 1 when mapped (or found mapped), 0 to fall back
+ * to smaller leaves, -EAGAIN when an invalidation raced.
  */
 static int mvm_mmu_map_large(struct mvm_vcpu *vcpu,
 			     struct mvm_memory_slot *slot, gfn_t gfn,
-			     struct page *page, unsigned long seq)
+			     struct page *page, unsigned long seq, int level)
 {
 	struct mvm *mvm = vcpu->mvm;
-	gfn_t base = ALIGN_DOWN(gfn, MVM_LARGE_PAGES);
+	unsigned long nr = mvm_leaf_pages(level);
+	gfn_t base = ALIGN_DOWN(gfn, nr);
 	unsigned long hva = mvm_gfn_to_hva(slot, base);
-	struct page *head = compound_head(page);
+	unsigned long pfn = page_to_pfn(page) - (gfn - base);
+	struct folio *folio = page_folio(page);
 	struct page **pages;
-	bool same_folio = false;
+	bool blocked;
 	u64 *ptep, pte;
-	int i, n, r = 0;
+	int r = 0;
 
-	if (!vcpu->mvm->arch.mmu.large_leaves ||
+	if (level > mvm->arch.mmu.max_leaf_level ||
 	    base < slot->base_gfn ||
-	    base + MVM_LARGE_PAGES > slot->base_gfn + slot->npages ||
-	    !IS_ALIGNED(hva, PMD_SIZE) ||
-	    compound_order(head) != PMD_SHIFT - PAGE_SHIFT ||
-	    page - head != gfn - base)
+	    base + nr > slot->base_gfn + slot->npages ||
+	    !IS_ALIGNED(hva, nr << PAGE_SHIFT) ||
+	    !IS_ALIGNED(pfn, nr) || pfn < folio_pfn(folio) ||
+	    pfn + nr > folio_pfn(folio) + folio_nr_pages(folio))
 		return 0;
 
-	pages = kmalloc_array(MVM_LARGE_PAGES, sizeof(*pages),
+	/* Smaller leaves below: do not look up a whole 1 GiB in vain. */
+	spin_lock(&mvm->mmu_lock);
+	blocked = mvm_mmu_entry_is_table(mvm, base, level);
+	spin_unlock(&mvm->mmu_lock);
+	if (blocked)
+		return 0;
+
+	pages = kmalloc_array(MVM_LOOKUP_BATCH, sizeof(*pages),
 			      GFP_KERNEL_ACCOUNT);
 	if (!pages)
 		return 0;
-	n = get_user_pages_fast(hva, MVM_LARGE_PAGES, FOLL_WRITE, pages);
-	if (n < 0)
-		n = 0;
-	/* The host may have split the huge page since: all or nothing. */
-	for (i = 0; i < n; i++)
-		if (pages[i] != pages[0] + i)
-			break;
-	if (n != MVM_LARGE_PAGES || i != n ||
-	    !IS_ALIGNED(page_to_pfn(pages[0]), MVM_LARGE_PAGES) ||
-	    compound_head(pages[0]) != compound_head(pages[n - 1]))
-		goto out_put;
-	same_folio = true;
+	/* The host may have split a THP, or remapped part, since. */
+	if (!mvm_mmu_backed_by(hva, nr, pfn, pages))
+		goto out_free;
 
-	pte = page_to_phys(pages[0]) | mvm_x86_ops->npt_leaf_ro_bits |
+	pte = PFN_PHYS(pfn) | mvm_x86_ops->npt_leaf_ro_bits |
 	      mvm_x86_ops->npt_leaf_writable_bit | MVM_PTE_LARGE;
 	spin_lock(&mvm->mmu_lock);
-	if (mvm_mmu_invalidate_retry(mvm, seq, hva, PMD_SIZE)) {
+	if (mvm_mmu_invalidate_retry(mvm, seq, hva, nr << PAGE_SHIFT)) {
 		r = -EAGAIN;
 		goto out_unlock;
 	}
-	ptep = mvm_mmu_walk_alloc(vcpu, base, 2);
+	ptep = mvm_mmu_walk_alloc(vcpu, base, level);
 	if (ptep && !mvm_pte_present(*ptep)) {
 		WRITE_ONCE(*ptep, pte);
-		mvm->arch.mmu.nr_mapped += MVM_LARGE_PAGES;
-		mvm->stat.pages_2m++;
-		trace_mvm_map_leaf(vcpu->mvm, base, 2, true);
+		mvm->arch.mmu.nr_mapped += nr;
+		(*mvm_stat_leaves(mvm, level))++;
+		trace_mvm_map_leaf(vcpu->mvm, base, level, true);
 		r = 1;
 	} else if (ptep && (*ptep & MVM_PTE_LARGE)) {
-		r = 1;		/* another vCPU was first */
+		r = 1;		/* another vCPU was first, or a larger leaf */
 	}
-	/* else: 4 KiB leaves are already below; keep adding those. */
+	/* else: smaller leaves are already below; keep adding those. */
 out_unlock:
 	spin_unlock(&mvm->mmu_lock);
-out_put:
-	/* One huge page: its references go back in one atomic. */
-	if (same_folio)
-		folio_put_refs(page_folio(pages[0]), n);
-	else
-		release_pages(pages, n);
+out_free:
 	kfree(pages);
 	return r;
 }
@@ -441,10 +524,15 @@ int mvm_mmu_map_gfn(struct mvm_vcpu *vcpu, struct mvm_memory_slot *slot,
 		return r;
 
 	if (writable && !logging && PageCompound(page)) {
-		r = mvm_mmu_map_large(vcpu, slot, gfn, page, seq);
-		if (r) {
-			put_page(page);
-			return 0;	/* mapped, or retry after a race */
+		int level;
+
+		/* The largest leaf the backing, the slot and the CPU allow. */
+		for (level = mmu->max_leaf_level; level >= 2; level--) {
+			r = mvm_mmu_map_large(vcpu, slot, gfn, page, seq, level);
+			if (r) {
+				put_page(page);
+				return 0;	/* mapped, or retry after a race */
+			}
 		}
 	}
 
@@ -461,7 +549,7 @@ int mvm_mmu_map_gfn(struct mvm_vcpu *vcpu, struct mvm_memory_slot *slot,
 		goto out_unlock;
 	}
 	if (*ptep & MVM_PTE_LARGE) {
-		/* A 2 MiB leaf (writable) maps it: a stale TLB entry. */
+		/* A large leaf (writable) maps it: a stale TLB entry. */
 		mvm_x86_ops->flush_tlb(vcpu);
 		goto out_unlock;
 	}
@@ -508,7 +596,24 @@ struct mvm_zap {
 	unsigned long nr;		/* leaves changed in this batch */
 	unsigned long max;		/* leaves per batch; 0: no limit */
 	bool flush;			/* a leaf went or lost a permission */
+	/*
+	 * Zapping only: detach the tables inside [first, end) left empty,
+	 * onto this list (NULL: keep them), to be freed after the flush.
+	 */
+	struct list_head *freed;
+	gfn_t first;
 };
+
+/* Whether @table maps nothing. */
+static bool mvm_mmu_table_empty(const u64 *table)
+{
+	unsigned int i;
+
+	for (i = 0; i < MVM_PT_ENTRIES; i++)
+		if (mvm_pte_present(table[i]))
+			return false;
+	return true;
+}
 
 /*
  * mmu_lock held.  Clear the leaves of [@zap->start, @zap->end) below
@@ -536,20 +641,33 @@ static bool mvm_mmu_zap_table(struct mvm *mvm, u64 *table, int level,
 		if (!mvm_pte_present(pte))
 			continue;
 		if (!mvm_pte_is_leaf(pte, level)) {
-			if (mvm_mmu_zap_table(mvm, mvm_pte_table(pte),
-					      level - 1, lo, zap))
+			u64 *child = mvm_pte_table(pte);
+
+			if (mvm_mmu_zap_table(mvm, child, level - 1, lo, zap))
 				return true;
+			/*
+			 * A table of the range that maps nothing now goes
+			 * (unless a vCPU mapped a page behind the cursor):
+			 * else a larger leaf could never go there again,
+			 * e.g. after dirty logging stops.
+			 */
+			if (zap->freed && lo >= zap->first &&
+			    lo + span <= zap->end && mvm_mmu_table_empty(child)) {
+				WRITE_ONCE(table[i], 0);
+				list_add(&virt_to_page(child)->lru, zap->freed);
+				zap->flush = true;
+			}
 			continue;
 		}
-		/* A 2 MiB leaf overlapping the range goes whole. */
+		/* A large leaf overlapping the range goes whole. */
 		if (zap->max && zap->nr == zap->max) {
 			zap->start = max(lo, zap->start);
 			return true;
 		}
 		WRITE_ONCE(table[i], 0);
 		mvm_leaf_gone(pte);
-		mvm_stat_leaf_zapped(mvm, pte & MVM_PTE_LARGE);
-		mvm->arch.mmu.nr_mapped -= mvm_leaf_pages(pte);
+		mvm_stat_leaf_zapped(mvm, level);
+		mvm->arch.mmu.nr_mapped -= mvm_leaf_pages(level);
 		zap->nr++;
 		zap->flush = true;
 	}
@@ -559,23 +677,27 @@ static bool mvm_mmu_zap_table(struct mvm *mvm, u64 *table, int level,
 /*
  * Unmap [@start, @end).  With @can_sleep, drop mmu_lock and reschedule
  * every MVM_ZAP_BATCH leaves (the cursor only moves up: leaves a vCPU
- * maps behind it are valid, the caller saw to that).  Returns whether a
- * leaf went; the caller flushes the vCPUs' TLBs before the pages may go.
+ * maps behind it are valid, the caller saw to that).  With @freed, also
+ * detach the tables of the range left empty onto that list.  Returns
+ * whether a leaf or a table went; the caller flushes the vCPUs' TLBs
+ * before the pages (or the tables) may go.
  */
 static bool mvm_mmu_zap_range(struct mvm *mvm, gfn_t start, gfn_t end,
-			      bool can_sleep)
+			      bool can_sleep, struct list_head *freed)
 {
 	struct mvm_mmu *mmu = &mvm->arch.mmu;
 	struct mvm_zap zap = {
 		.start = start, .end = end,
 		.max = can_sleep ? MVM_ZAP_BATCH : 0,
+		.freed = freed, .first = start,
 	};
 	bool more;
 
 	do {
 		zap.nr = 0;
 		spin_lock(&mvm->mmu_lock);
-		more = mmu->nr_mapped &&
+		/* Empty tables are worth a walk only to detach them. */
+		more = (mmu->nr_mapped || freed) &&
 		       mvm_mmu_zap_table(mvm, mmu->root, mmu->levels, 0, &zap);
 		spin_unlock(&mvm->mmu_lock);
 		if (more)
@@ -588,13 +710,24 @@ static bool mvm_mmu_zap_range(struct mvm *mvm, gfn_t start, gfn_t end,
  * Unmap [@start, @end) and flush every vCPU's TLB: a memslot was deleted
  * or moved, or its dirty logging changed.  Caller may sleep.  A fatal
  * signal does not cut the zap short: leaves left behind would keep a
- * deleted slot's pages mapped.
+ * deleted slot's pages mapped.  The range's tables go too, so that the
+ * next faults may map large leaves where small ones were (the 4 KiB
+ * leaves of a logging slot, when logging stops); they are freed only
+ * after the flush, since a vCPU's paging-structure caches may still
+ * point to them until then (SDM vol. 3C 29.4, APM vol. 2 15.16).
  */
 void mvm_mmu_zap_gfn_range(struct mvm *mvm, gfn_t start, gfn_t end)
 {
+	struct page *page, *next;
+	LIST_HEAD(freed);
+
 	might_sleep();
-	if (mvm_mmu_zap_range(mvm, start, end, true))
+	if (mvm_mmu_zap_range(mvm, start, end, true, &freed))
 		mvm_mmu_flush_all(mvm);
+	list_for_each_entry_safe(page, next, &freed, lru) {
+		list_del(&page->lru);
+		__free_page(page);
+	}
 }
 
 /*
@@ -618,7 +751,7 @@ bool mvm_mmu_write_protect_mask(struct mvm *mvm, gfn_t base,
 		mask &= mask - 1;
 		if (!ptep || !(*ptep & wbit))
 			continue;
-		/* Logged slots have no 2 MiB leaves (memslot.c zaps them). */
+		/* Logged slots have no large leaves (memslot.c zaps them). */
 		if (WARN_ON_ONCE(level != 1))
 			continue;
 		SetPageDirty(mvm_pte_page(*ptep));
@@ -714,7 +847,7 @@ static int mvm_mmu_invalidate_range_start(struct mmu_notifier *mn,
 	for (i = 0; i < slots->nr; i++)
 		if (mvm_slot_hva_to_gfns(&slots->slots[i], range->start,
 					 range->end, &gs, &ge))
-			flush |= mvm_mmu_zap_range(mvm, gs, ge, true);
+			flush |= mvm_mmu_zap_range(mvm, gs, ge, true, NULL);
 	if (flush)
 		mvm_mmu_flush_all(mvm);
 	srcu_read_unlock(&mvm->srcu, idx);
@@ -779,7 +912,8 @@ static bool mvm_mmu_age_table(struct mvm *mvm, u64 *table, int level,
 			if (clear) {
 				WRITE_ONCE(table[i], 0);
 				mvm_leaf_gone(pte);
-				mvm->arch.mmu.nr_mapped -= mvm_leaf_pages(pte);
+				mvm_stat_leaf_zapped(mvm, level);
+				mvm->arch.mmu.nr_mapped -= mvm_leaf_pages(level);
 				zap->flush = true;
 			}
 		}
@@ -848,7 +982,7 @@ static void mvm_mmu_release(struct mmu_notifier *mn, struct mm_struct *mm)
 {
 	struct mvm *mvm = mvm_from_notifier(mn);
 
-	if (mvm_mmu_zap_range(mvm, 0, mvm->arch.mmu.max_gfn + 1, true))
+	if (mvm_mmu_zap_range(mvm, 0, mvm->arch.mmu.max_gfn + 1, true, NULL))
 		mvm_mmu_flush_all(mvm);
 }
 
@@ -890,7 +1024,7 @@ static void mvm_mmu_free_table(struct mvm *mvm, u64 *table, int level)
 		} else {
 			/* Nothing may be left mapped: release() zapped all. */
 			WARN_ON_ONCE(1);
-			mvm->arch.mmu.nr_mapped -= mvm_leaf_pages(pte);
+			mvm->arch.mmu.nr_mapped -= mvm_leaf_pages(level);
 		}
 	}
 	free_page((unsigned long)table);

@@ -76,7 +76,7 @@ struct mvm_mmu {
 	u64 *root;			/* C: top-level table */
 	phys_addr_t root_hpa;		/* C */
 	int levels;			/* C: 4 or 5, the depth the hardware walks */
-	bool large_leaves;		/* C: 2 MiB leaves for huge-page memory */
+	int max_leaf_level;		/* C: 1 (4K), 2 (2M), 3 (1G): largest leaf */
 	gfn_t max_gfn;			/* C: highest gfn a slot may cover */
 	unsigned long nr_mapped;	/* P: 4 KiB pages mapped by leaves */
 

@@ -10,7 +10,8 @@
  * information, or the SVM exit code with EXITINFO1 and EXITINFO2.
  *
  * mvm_map_leaf: a nested page fault installed a leaf (mmu.c): its first
- * gfn, its level (1: 4 KiB, 2: 2 MiB) and whether it is writable.
+ * gfn, its level (1: 4 KiB, 2: 2 MiB, 3: 1 GiB) and whether it is
+ * writable.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM mvm

@@ -116,8 +116,12 @@ struct mvm_x86_ops {
 	 * levels mvm chooses (EPT: the depth is in the EPTP).
 	 */
 	bool npt_host_depth;
-	/* 2 MiB leaves usable (EPT: a capability, NPT: always). */
-	bool (*npt_has_2m)(void);
+	/*
+	 * The largest leaf the nested tables may hold: 1 (4 KiB), 2 (2 MiB)
+	 * or 3 (1 GiB), as the PG_LEVEL_* values.  EPT: capabilities, NPT:
+	 * the host's page sizes.  mmu.c reads it once per VM.
+	 */
+	int (*npt_max_leaf_level)(void);
 };
 
 extern const struct mvm_x86_ops *mvm_x86_ops;

@@ -37,9 +37,12 @@ qemu() {	# $1: cpu model
 	case " ${MVMRIG_QEMU_CONFIGS-svm} " in
 	*" $config "*) [ "$mode" = run ] || initrd=$KOUT/initrd-qemu.gz ;;
 	esac
-	set -- -accel tcg -cpu "$1" -m 2G -smp ${MVMRIG_SMP:-1} ${MVMRIG_DEBUG_QEMU:-} \
+	# 3 GiB: the 2 GiB the tests had before, and 1 GiB for GIANT_APPEND
+	# (QEMU loads the initramfs at the top of RAM, so one aligned GiB
+	# below stays free for it).
+	set -- -accel tcg -cpu "$1" -m 3G -smp ${MVMRIG_SMP:-1} ${MVMRIG_DEBUG_QEMU:-} \
 		-nographic -no-reboot -kernel "$VMLINUZ" -initrd "$initrd" \
-		-append "console=ttyS0 quiet panic=-1 tsc=reliable no_timer_check MVMRIG_MODE=$mode MVMRIG_PHASES=${MVMRIG_PHASES:-kvm,mvm,module} MVMRIG_BENCH_ROUNDS=${MVMRIG_BENCH_ROUNDS:-1} ${MVMRIG_APPEND:-}"
+		-append "console=ttyS0 quiet panic=-1 tsc=reliable no_timer_check $GIANT_APPEND MVMRIG_MODE=$mode MVMRIG_PHASES=${MVMRIG_PHASES:-kvm,mvm,module} MVMRIG_BENCH_ROUNDS=${MVMRIG_BENCH_ROUNDS:-1} ${MVMRIG_APPEND:-}"
 	# make run on a terminal: the serial console is the terminal.
 	if [ "$mode" = run ] && [ "${MVMRIG_INTERACTIVE:-0}" = 1 ]; then
 		qemu-system-x86_64 "$@"
@@ -53,8 +56,14 @@ bochs() {
 	mkdir -p "$dir"
 	# Its own copy of the CD: check.sh rebuilds the ISOs while Bochs runs.
 	cp "$KOUT/$mode.iso" "$dir/$mode.iso"
+	# Bochs' BIOS gives at most 3 GiB below 4 GiB, with its ACPI tables at
+	# the top, and isolinux loads the initramfs just below 2 GiB: the GiB
+	# for GIANT_APPEND (build.sh) is the first above 4 GiB, free when
+	# there is RAM above it for the kernel's early allocations.  host=:
+	# Bochs' own memory pool (at most 2048 MiB), taken block by block as
+	# the guest first touches its RAM.
 	cat > "$dir/bochsrc" <<RC
-megs: 2048
+memory: guest=6144, host=2048
 cpu: model=corei7_skylake_x, count=1, ips=200000000
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest

@@ -14,4 +14,12 @@ MODDIR=/lib/modules/$KVER/kernel
 # That kernel's mvm.ko, initramfs and ISOs (module.sh, build.sh).
 KOUT=$OUT/$KVER
 
+# One 1 GiB hugetlbfs page, reserved at boot, for huge_leaf_test's 1 GiB
+# nested leaves: at run time a gigantic page needs a free, 1 GiB-aligned
+# GiB, which the test kernel rarely has (always failed here, 2026-11-30).
+# It needs RAM beyond what the other tests use (boot.sh): with 2 GiB the
+# firmware's tables at the top of RAM leave no 1 GiB-aligned GiB free;
+# the kernel's KASLR keeps its image out of the GiBs this reserves.
+GIANT_APPEND="hugepagesz=1G hugepages=1"
+
 die() { echo "rig: $*" >&2; exit 1; }

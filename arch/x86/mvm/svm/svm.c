@@ -1252,10 +1252,14 @@ static int svm_handle_exit(struct mvm_vcpu *vcpu)
 	return mvm_handle_unknown_exit(vcpu, exit_code);
 }
 
-/* APM vol. 2 15.25: nested tables take every page size long mode does. */
-static bool svm_npt_has_2m(void)
+/*
+ * APM vol. 2 15.25.1: nested tables have the host's format and page
+ * sizes; 2 MiB always, 1 GiB where the CPU has 1 GiB pages (CPUID
+ * Fn8000_0001_EDX[Page1GB], X86_FEATURE_GBPAGES; APM vol. 2 5.3.5).
+ */
+static int svm_npt_max_leaf_level(void)
 {
-	return true;
+	return boot_cpu_has(X86_FEATURE_GBPAGES) ? PG_LEVEL_1G : PG_LEVEL_2M;
 }
 
 const struct mvm_x86_ops svm_x86_ops = {
@@ -1318,5 +1322,5 @@ const struct mvm_x86_ops svm_x86_ops = {
 	 * paging mode at VMRUN, 5-level when the host's CR4.LA57 is set).
 	 */
 	.npt_host_depth		= true,
-	.npt_has_2m		= svm_npt_has_2m,
+	.npt_max_leaf_level	= svm_npt_max_leaf_level,
 };

@@ -126,10 +126,18 @@ static void *vmx_msr_bitmap;		/* all ones: every MSR intercepted */
 static DEFINE_STATIC_KEY_FALSE(vmx_l1d_flush_on_entry);
 static bool vmx_l1d_flush_always __read_mostly;
 
-/* SDM vol. 3D A.10: IA32_VMX_EPT_VPID_CAP bit 16, 2 MiB EPT pages. */
-static bool vmx_ept_has_2m(void)
+/*
+ * SDM vol. 3D A.10: IA32_VMX_EPT_VPID_CAP bit 16 allows EPT PDEs that map
+ * 2 MiB, bit 17 EPT PDPTEs that map 1 GiB (vol. 3C 29.3.2, tables 29-2
+ * and 29-4).
+ */
+static int vmx_ept_max_leaf_level(void)
 {
-	return vmx_caps.ept_vpid_cap & VMX_EPT_2MB_PAGE_BIT;
+	if (vmx_caps.ept_vpid_cap & VMX_EPT_1GB_PAGE_BIT)
+		return PG_LEVEL_1G;
+	if (vmx_caps.ept_vpid_cap & VMX_EPT_2MB_PAGE_BIT)
+		return PG_LEVEL_2M;
+	return PG_LEVEL_4K;
 }
 #define VMX_L1D_FLUSH_SIZE	(64 * 1024)	/* twice any L1D: displaces all */
 static void *vmx_l1d_flush_buf;			/* no FLUSH_CMD MSR: read this */
@@ -1651,7 +1659,7 @@ const struct mvm_x86_ops vmx_x86_ops = {
 	.npt_leaf_ro_bits	= VMX_EPT_READABLE_MASK | VMX_EPT_EXECUTABLE_MASK |
 				  (6ULL << VMX_EPT_MT_EPTE_SHIFT),
 	.npt_leaf_writable_bit	= VMX_EPT_WRITABLE_MASK,
-	.npt_has_2m		= vmx_ept_has_2m,
+	.npt_max_leaf_level	= vmx_ept_max_leaf_level,
 	/*
 	 * EPT's depth is ours to choose (EPTP bits 5:3), whatever the host's
 	 * paging: 4 levels, which the probe requires, map 48 bits of GPA.

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * 2 MiB nested leaves for guest memory the VMM backs with 2 MiB pages:
- * transparent huge pages (MADV_HUGEPAGE) and hugetlbfs (MAP_HUGETLB).
- * The guest writes every 4 KiB page of a slot; the leaves installed for
- * the slot are counted by level from a tracepoint: mvm's mvm:mvm_map_leaf,
- * KVM's kvmmmu:kvm_mmu_set_spte (both print "gfn ... level N").  Nearly
- * all of the slot must come as 2 MiB leaves, one fault per 2 MiB instead
- * of 512.
+ * Large nested leaves for guest memory the VMM backs with huge pages:
+ * 2 MiB leaves for transparent huge pages (MADV_HUGEPAGE) and 2 MiB
+ * hugetlbfs pages (MAP_HUGETLB), a 1 GiB leaf for a 1 GiB hugetlbfs page
+ * (MAP_HUGE_1GB) where the CPU has 1 GiB nested pages.  The guest writes
+ * the pages of a slot; the leaves installed for the slot are counted by
+ * level from a tracepoint: mvm's mvm:mvm_map_leaf, KVM's
+ * kvmmmu:kvm_mmu_set_spte (both print "gfn ... level N").  Nearly all of
+ * the slot must come as large leaves, one fault per 2 MiB (or 1 GiB)
+ * instead of one per 4 KiB.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,8 +22,18 @@
 #include "kselftest_harness.h"
 #include "mvm_util.h"
 
-#define SLOT_GPA	0x40000000UL
+#define SLOT_GPA	0x40000000UL	/* 1 GiB-aligned */
 #define HUGE		(2UL << 20)
+#define GIANT		(1UL << 30)
+
+#ifndef MAP_HUGE_SHIFT
+#define MAP_HUGE_SHIFT	26
+#endif
+#ifndef MAP_HUGE_1GB
+#define MAP_HUGE_1GB	(30 << MAP_HUGE_SHIFT)
+#endif
+
+#define HUGEPAGES_1G	"/sys/kernel/mm/hugepages/hugepages-1048576kB"
 
 /* Write one byte of each of RCX pages from RSI. */
 GUEST_CODE_BLOB(g_touch, ".code64",
@@ -32,6 +44,17 @@ GUEST_CODE_BLOB(g_touch, ".code64",
 GUEST_CODE_BLOB(g_sum, ".code64",
 	"xor %eax, %eax\n"
 	"1: movzbq (%rsi), %rdx\n add %rdx, %rax\n add $4096, %rsi\n"
+	"dec %rcx\n jnz 1b\n out %al, $0x80\n hlt\n");
+
+/* Write DL to RCX bytes from RSI, RBX apart. */
+GUEST_CODE_BLOB(g_fill_stride, ".code64",
+	"1: movb %dl, (%rsi)\n add %rbx, %rsi\n dec %rcx\n jnz 1b\n"
+	"out %al, $0x80\n hlt\n");
+
+/* RAX = the sum of RCX bytes from RSI, RBX apart. */
+GUEST_CODE_BLOB(g_sum_stride, ".code64",
+	"xor %eax, %eax\n"
+	"1: movzbq (%rsi), %rdx\n add %rdx, %rax\n add %rbx, %rsi\n"
 	"dec %rcx\n jnz 1b\n out %al, $0x80\n hlt\n");
 
 static const char *leaf_event(void)
@@ -49,19 +72,58 @@ static size_t slot_size(void)
 
 FIXTURE(leaves) {
 	const char *tracefs;
+	long giant_nr;		/* 1 GiB pages before the test raised it */
+	bool giant_raised;
 };
 
 FIXTURE_SETUP(leaves)
 {
 	self->tracefs = mvm_tracefs();
+	self->giant_raised = false;
 }
 
 FIXTURE_TEARDOWN(leaves)
 {
+	char buf[32];
+
 	if (self->tracefs) {
 		mvm_write_file_in(self->tracefs, leaf_event(), "0");
 		mvm_write_file_in(self->tracefs, "trace", "");
 	}
+	if (self->giant_raised) {
+		snprintf(buf, sizeof(buf), "%ld", self->giant_nr);
+		mvm_write_file_in(HUGEPAGES_1G, "nr_hugepages", buf);
+	}
+}
+
+/*
+ * Count the leaves of gfns [@lo, @hi) in the trace by level (1 to 3) into
+ * @counts[level]; 0, or -1 if the trace cannot be read.
+ */
+static int count_leaves(const char *t, unsigned long long lo,
+			unsigned long long hi, long counts[4])
+{
+	char path[256], line[512];
+	FILE *f;
+
+	memset(counts, 0, 4 * sizeof(*counts));
+	snprintf(path, sizeof(path), "%s/trace", t);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, " gfn "), *q = strstr(line, " level ");
+		unsigned long long gfn;
+		int level;
+
+		if (!p || !q || sscanf(p + 5, "%llx", &gfn) != 1 ||
+		    sscanf(q + 7, "%d", &level) != 1)
+			continue;
+		if (gfn >= lo && gfn < hi && level >= 1 && level <= 3)
+			counts[level]++;
+	}
+	fclose(f);
+	return 0;
 }
 
 /*
@@ -77,10 +139,9 @@ static void touch_and_count(struct __test_metadata *_metadata,
 		.userspace_addr = (uintptr_t)mem,
 	};
 	unsigned long long lo = SLOT_GPA >> 12, hi = (SLOT_GPA + size) >> 12;
-	char path[256], line[512];
 	struct kvm_regs regs;
 	struct mvm_guest g;
-	FILE *f;
+	long counts[4];
 
 	*small = *large = 0;
 	guest_create(&g, 1 << 21);
@@ -99,25 +160,9 @@ static void touch_and_count(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, mvm_write_file_in(t, leaf_event(), "0"));
 	ASSERT_EQ(KVM_EXIT_IO, g.run->exit_reason);
 
-	snprintf(path, sizeof(path), "%s/trace", t);
-	f = fopen(path, "r");
-	ASSERT_NE(NULL, f);
-	while (fgets(line, sizeof(line), f)) {
-		char *p = strstr(line, " gfn "), *q = strstr(line, " level ");
-		unsigned long long gfn;
-		int level;
-
-		if (!p || !q || sscanf(p + 5, "%llx", &gfn) != 1 ||
-		    sscanf(q + 7, "%d", &level) != 1)
-			continue;
-		if (gfn < lo || gfn >= hi)
-			continue;
-		if (level == 1)
-			(*small)++;
-		else if (level == 2)
-			(*large)++;
-	}
-	fclose(f);
+	ASSERT_EQ(0, count_leaves(t, lo, hi, counts));
+	*small = counts[1];
+	*large = counts[2];
 	TH_LOG("%zu MiB slot: %ld 2 MiB leaves, %ld 4 KiB leaves",
 	       size >> 20, *large, *small);
 	guest_destroy(&g);
@@ -184,6 +229,308 @@ TEST_F_TIMEOUT(leaves, hugetlbfs_slot_2m_leaves, 300)
 	munmap(mem, size);
 	snprintf(buf, sizeof(buf), "%ld", before);
 	mvm_write_file_in("/proc/sys/vm", "nr_hugepages", buf);
+}
+
+/*
+ * Whether the CPU has 1 GiB nested pages, as both mvm and KVM decide it:
+ * EPT's 1-GByte-page capability (IA32_VMX_EPT_VPID_CAP bit 17, "ept_1gb"
+ * in the "vmx flags" of /proc/cpuinfo); NPT has the host's page sizes
+ * ("pdpe1gb").
+ */
+static bool cpu_has_1g_nested(void)
+{
+	char line[4096];
+	bool vmx = false, ept_1g = false, gbpages = false;
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "vmx flags", 9)) {
+			vmx = true;
+			ept_1g = strstr(line, " ept_1gb") != NULL;
+		} else if (!strncmp(line, "flags", 5)) {
+			gbpages = strstr(line, " pdpe1gb") != NULL;
+		} else if (line[0] == '\n' && (vmx || gbpages)) {
+			break;		/* the first CPU is enough */
+		}
+	}
+	fclose(f);
+	return vmx ? ept_1g : gbpages;
+}
+
+static long read_long_in(const char *dir, const char *name)
+{
+	char path[256];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static void *map_1g(void *at)
+{
+	return mmap(at, GIANT, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_1GB |
+		    (at ? MAP_FIXED : 0), -1, 0);
+}
+
+/*
+ * A 1 GiB hugetlbfs page mapped (1 GiB-aligned, as hugetlbfs places it),
+ * or MAP_FAILED with @why saying why.  If none is free, ask for one more
+ * at run time (which needs a free, aligned GiB of RAM), setting *@raised
+ * and *@nr (the count before) for the fixture's teardown to give it back.
+ */
+static uint8_t *giant_map(long *nr, bool *raised, char *why, size_t len)
+{
+	char buf[32];
+	void *mem;
+
+	*nr = read_long_in(HUGEPAGES_1G, "nr_hugepages");
+	if (*nr < 0) {
+		snprintf(why, len, "no 1 GiB hugetlbfs pages on this kernel/CPU (%s: %s)",
+			 HUGEPAGES_1G, strerror(errno));
+		return MAP_FAILED;
+	}
+	if (read_long_in(HUGEPAGES_1G, "free_hugepages") < 1) {
+		snprintf(buf, sizeof(buf), "%ld", *nr + 1);
+		mvm_write_file_in(HUGEPAGES_1G, "nr_hugepages", buf);
+		*raised = true;
+	}
+	mem = map_1g(NULL);
+	if (mem == MAP_FAILED)
+		snprintf(why, len,
+			 "no free 1 GiB hugetlbfs page (%s; nr_hugepages %ld, asked for one more at run time): boot with hugepagesz=1G hugepages=1",
+			 strerror(errno), *nr);
+	return mem;
+}
+
+/*
+ * Run the code at @code (g_fill_stride or g_sum_stride) over the 512
+ * 2 MiB steps of the 1 GiB slot from its byte @offset, with DL = @val;
+ * returns the guest's RAX.
+ */
+static uint64_t run_stride(struct __test_metadata *_metadata,
+			   struct mvm_guest *g, uint64_t code,
+			   unsigned long offset, uint8_t val)
+{
+	struct kvm_regs regs;
+
+	guest_set_long_mode(g, g->vcpu_fd, code);
+	EXPECT_EQ(0, ioctl(g->vcpu_fd, KVM_GET_REGS, &regs));
+	regs.rsi = SLOT_GPA + offset;
+	regs.rbx = HUGE;
+	regs.rcx = GIANT / HUGE;
+	regs.rdx = val;
+	EXPECT_EQ(0, ioctl(g->vcpu_fd, KVM_SET_REGS, &regs));
+	EXPECT_EQ(0, guest_run(g->vcpu_fd));
+	EXPECT_EQ(KVM_EXIT_IO, g->run->exit_reason);
+	EXPECT_EQ(0, ioctl(g->vcpu_fd, KVM_GET_REGS, &regs));
+	return regs.rax;
+}
+
+/*
+ * A 1 GiB hugetlbfs page as a slot at a 1 GiB-aligned GPA: the guest's
+ * writes (one per 2 MiB) are mapped with one 1 GiB leaf where the CPU
+ * has 1 GiB nested pages, else with 512 2 MiB leaves.  A hugetlbfs page
+ * is invalidated only whole (the kernel refuses or rounds down a partial
+ * MADV_DONTNEED or mprotect of it), so the invalidation here is an
+ * munmap of the range and a new mapping at the same address with other
+ * data: the guest must read the new data, after faulting the new page in
+ * with a new leaf.  Then dirty logging starts on the slot: the large leaf
+ * must go (split on demand), the guest's writes come as 4 KiB leaves, and
+ * the log has exactly the pages written; when logging stops, the large
+ * leaf comes back.
+ */
+TEST_F_TIMEOUT(leaves, hugetlbfs_slot_1g_leaves, 600)
+{
+	const unsigned long long lo = SLOT_GPA >> 12;
+	const unsigned long long hi = (SLOT_GPA + GIANT) >> 12;
+	struct kvm_userspace_memory_region r = {
+		.slot = 1, .guest_phys_addr = SLOT_GPA, .memory_size = GIANT,
+	};
+	bool giant_leaves = cpu_has_1g_nested();
+	long counts[4], want3 = giant_leaves, want2;
+	struct kvm_dirty_log log = { .slot = 1 };
+	unsigned long i, dirty, wrong;
+	struct mvm_guest g;
+	uint64_t *bitmap;
+	char why[256];
+	uint8_t *mem;
+
+	want2 = giant_leaves ? 0 : (long)(GIANT / HUGE);
+	if (!self->tracefs)
+		SKIP(return, "no tracefs");
+	mem = giant_map(&self->giant_nr, &self->giant_raised, why, sizeof(why));
+	if (mem == MAP_FAILED)
+		SKIP(return, "%s", why);
+	TH_LOG("CPU %s 1 GiB nested pages: expecting %s",
+	       giant_leaves ? "has" : "lacks (as KVM, mvm maps 2 MiB leaves)",
+	       giant_leaves ? "one 1 GiB leaf" : "512 2 MiB leaves");
+
+	r.userspace_addr = (uintptr_t)mem;
+	guest_create(&g, 1 << 21);
+	guest_load(&g, GUEST_CODE, g_fill_stride_start, BLOB_LEN(g_fill_stride));
+	guest_load(&g, GUEST_CODE + 0x1000, g_sum_stride_start,
+		   BLOB_LEN(g_sum_stride));
+	ASSERT_EQ(0, ioctl(g.vm_fd, KVM_SET_USER_MEMORY_REGION, &r));
+
+	/* The guest writes 1 at every 2 MiB. */
+	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, "trace", ""));
+	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, leaf_event(), "1"));
+	run_stride(_metadata, &g, GUEST_CODE, 0, 1);
+	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, leaf_event(), "0"));
+	ASSERT_EQ(0, count_leaves(self->tracefs, lo, hi, counts));
+	TH_LOG("first touch: %ld 1 GiB, %ld 2 MiB, %ld 4 KiB leaves",
+	       counts[3], counts[2], counts[1]);
+	EXPECT_EQ(want3, counts[3]);
+	EXPECT_EQ(want2, counts[2]);
+	EXPECT_EQ(0, counts[1]);
+	for (i = 0; i < GIANT; i += HUGE)
+		if (mem[i] != 1)
+			break;
+	EXPECT_EQ(GIANT, i);
+	EXPECT_EQ(0, mem[HUGE + 4096]);
+
+	/*
+	 * Invalidate: the page goes back to the pool and comes again, maybe
+	 * the same one; the new leaf in the trace shows the old one went.
+	 */
+	ASSERT_EQ(0, munmap(mem, GIANT));
+	ASSERT_EQ(mem, map_1g(mem));
+	for (i = 0; i < GIANT; i += HUGE)
+		mem[i] = 2;
+	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, "trace", ""));
+	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, leaf_event(), "1"));
+	EXPECT_EQ(2 * GIANT / HUGE,
+		  run_stride(_metadata, &g, GUEST_CODE + 0x1000, 0, 0));
+	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, leaf_event(), "0"));
+	ASSERT_EQ(0, count_leaves(self->tracefs, lo, hi, counts));
+	TH_LOG("after munmap and mmap: %ld 1 GiB, %ld 2 MiB, %ld 4 KiB leaves",
+	       counts[3], counts[2], counts[1]);
+	EXPECT_EQ(want3, counts[3]);
+	EXPECT_EQ(want2, counts[2]);
+	EXPECT_EQ(0, counts[1]);
+
+	/*
+	 * Logging: the guest writes the second 4 KiB page of every 2 MiB.
+	 * mvm zaps the large leaf and maps one 4 KiB leaf per write; KVM
+	 * splits it (eagerly, or on the write) without necessarily tracing
+	 * a new leaf, but maps no large one either.
+	 */
+	r.flags = KVM_MEM_LOG_DIRTY_PAGES;
+	ASSERT_EQ(0, ioctl(g.vm_fd, KVM_SET_USER_MEMORY_REGION, &r));
+	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, "trace", ""));
+	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, leaf_event(), "1"));
+	run_stride(_metadata, &g, GUEST_CODE, 4096, 3);
+	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, leaf_event(), "0"));
+	ASSERT_EQ(0, count_leaves(self->tracefs, lo, hi, counts));
+	TH_LOG("logging: %ld 1 GiB, %ld 2 MiB, %ld 4 KiB leaves",
+	       counts[3], counts[2], counts[1]);
+	EXPECT_EQ(0, counts[3]);
+	EXPECT_EQ(0, counts[2]);
+	if (!mvm_on_kvm())
+		EXPECT_EQ((long)(GIANT / HUGE), counts[1]);
+	bitmap = calloc(GIANT / 4096 / 64, sizeof(*bitmap));
+	ASSERT_NE(NULL, bitmap);
+	log.dirty_bitmap = bitmap;
+	ASSERT_EQ(0, ioctl(g.vm_fd, KVM_GET_DIRTY_LOG, &log));
+	dirty = wrong = 0;
+	for (i = 0; i < GIANT / 4096; i++) {
+		if (!(bitmap[i / 64] & (1ULL << (i % 64))))
+			continue;
+		dirty++;
+		wrong += i % (HUGE / 4096) != 1;
+	}
+	EXPECT_EQ(GIANT / HUGE, dirty);
+	EXPECT_EQ(0, wrong);
+	for (i = 0; i < GIANT; i += HUGE)
+		if (mem[i + 4096] != 3 || mem[i] != 2)
+			break;
+	EXPECT_EQ(GIANT, i);
+	free(bitmap);
+
+	/* Logging stops: the large leaf comes back on the next fault. */
+	r.flags = 0;
+	ASSERT_EQ(0, ioctl(g.vm_fd, KVM_SET_USER_MEMORY_REGION, &r));
+	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, "trace", ""));
+	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, leaf_event(), "1"));
+	run_stride(_metadata, &g, GUEST_CODE, 8192, 4);
+	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, leaf_event(), "0"));
+	ASSERT_EQ(0, count_leaves(self->tracefs, lo, hi, counts));
+	TH_LOG("logging stopped: %ld 1 GiB, %ld 2 MiB, %ld 4 KiB leaves",
+	       counts[3], counts[2], counts[1]);
+	EXPECT_EQ(want3, counts[3]);
+	EXPECT_EQ(want2, counts[2]);
+	EXPECT_EQ(0, counts[1]);
+	for (i = 0; i < GIANT; i += HUGE)
+		if (mem[i + 8192] != 4 || mem[i + 4096] != 3)
+			break;
+	EXPECT_EQ(GIANT, i);
+
+	guest_destroy(&g);
+	munmap(mem, GIANT);
+}
+
+/*
+ * A 1 GiB hugetlbfs page behind a slot that covers all but its first
+ * 2 MiB: no GiB of the slot is whole, so the page is mapped with 2 MiB
+ * leaves (511), as KVM maps it, not 4 KiB ones.
+ */
+TEST_F_TIMEOUT(leaves, hugetlbfs_1g_page_in_2m_leaves, 600)
+{
+	const unsigned long long lo = (SLOT_GPA + HUGE) >> 12;
+	const unsigned long long hi = (SLOT_GPA + GIANT) >> 12;
+	struct kvm_userspace_memory_region r = {
+		.slot = 1, .guest_phys_addr = SLOT_GPA + HUGE,
+		.memory_size = GIANT - HUGE,
+	};
+	struct kvm_regs regs;
+	struct mvm_guest g;
+	long counts[4];
+	char why[256];
+	uint8_t *mem;
+
+	if (!self->tracefs)
+		SKIP(return, "no tracefs");
+	mem = giant_map(&self->giant_nr, &self->giant_raised, why, sizeof(why));
+	if (mem == MAP_FAILED)
+		SKIP(return, "%s", why);
+	r.userspace_addr = (uintptr_t)mem + HUGE;
+	guest_create(&g, 1 << 21);
+	guest_load(&g, GUEST_CODE, g_fill_stride_start, BLOB_LEN(g_fill_stride));
+	ASSERT_EQ(0, ioctl(g.vm_fd, KVM_SET_USER_MEMORY_REGION, &r));
+
+	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, "trace", ""));
+	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, leaf_event(), "1"));
+	guest_set_long_mode(&g, g.vcpu_fd, GUEST_CODE);
+	ASSERT_EQ(0, ioctl(g.vcpu_fd, KVM_GET_REGS, &regs));
+	regs.rsi = SLOT_GPA + HUGE;
+	regs.rbx = HUGE;
+	regs.rcx = GIANT / HUGE - 1;
+	regs.rdx = 5;
+	ASSERT_EQ(0, ioctl(g.vcpu_fd, KVM_SET_REGS, &regs));
+	ASSERT_EQ(0, guest_run(g.vcpu_fd));
+	ASSERT_EQ(KVM_EXIT_IO, g.run->exit_reason);
+	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, leaf_event(), "0"));
+	ASSERT_EQ(0, count_leaves(self->tracefs, lo, hi, counts));
+	TH_LOG("%ld 1 GiB, %ld 2 MiB, %ld 4 KiB leaves",
+	       counts[3], counts[2], counts[1]);
+	EXPECT_EQ(0, counts[3]);
+	EXPECT_EQ((long)(GIANT / HUGE) - 1, counts[2]);
+	EXPECT_EQ(0, counts[1]);
+	EXPECT_EQ(0, mem[0]);
+	EXPECT_EQ(5, mem[HUGE]);
+	EXPECT_EQ(5, mem[GIANT - HUGE]);
+	guest_destroy(&g);
+	munmap(mem, GIANT);
 }
 
 /*
