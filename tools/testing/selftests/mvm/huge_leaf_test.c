@@ -259,22 +259,6 @@ static bool cpu_has_1g_nested(void)
 	return vmx ? ept_1g : gbpages;
 }
 
-static long read_long_in(const char *dir, const char *name)
-{
-	char path[256];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
 static void *map_1g(void *at)
 {
 	return mmap(at, GIANT, PROT_READ | PROT_WRITE,
@@ -293,13 +277,13 @@ static uint8_t *giant_map(long *nr, bool *raised, char *why, size_t len)
 	char buf[32];
 	void *mem;
 
-	*nr = read_long_in(HUGEPAGES_1G, "nr_hugepages");
+	*nr = mvm_read_num(HUGEPAGES_1G, "nr_hugepages");
 	if (*nr < 0) {
 		snprintf(why, len, "no 1 GiB hugetlbfs pages on this kernel/CPU (%s: %s)",
 			 HUGEPAGES_1G, strerror(errno));
 		return MAP_FAILED;
 	}
-	if (read_long_in(HUGEPAGES_1G, "free_hugepages") < 1) {
+	if (mvm_read_num(HUGEPAGES_1G, "free_hugepages") < 1) {
 		snprintf(buf, sizeof(buf), "%ld", *nr + 1);
 		mvm_write_file_in(HUGEPAGES_1G, "nr_hugepages", buf);
 		*raised = true;

@@ -160,22 +160,6 @@ static int write_num(const char *dir, const char *file, long v)
 	return write_file(path, buf);
 }
 
-static long read_num(const char *dir, const char *file)
-{
-	char path[256];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
 /* Create a memory cgroup @name (mounting the hierarchy if need be). */
 static bool memcg_create(struct memcg *cg, const char *name)
 {
@@ -224,13 +208,13 @@ static int memcg_set_limit(const struct memcg *cg, long bytes)
 
 static long memcg_usage(const struct memcg *cg)
 {
-	return read_num(cg->dir, cg->v2 ? "memory.current" :
+	return mvm_read_num(cg->dir, cg->v2 ? "memory.current" :
 			"memory.usage_in_bytes");
 }
 
 static long memcg_peak(const struct memcg *cg)
 {
-	return read_num(cg->dir, cg->v2 ? "memory.peak" :
+	return mvm_read_num(cg->dir, cg->v2 ? "memory.peak" :
 			"memory.max_usage_in_bytes");
 }
 
@@ -270,14 +254,14 @@ static void memcg_log_stat(struct __test_metadata *_metadata,
 	fclose(f);
 	if (!cg->v2)
 		TH_LOG("memory.kmem.usage_in_bytes %ld",
-		       read_num(cg->dir, "memory.kmem.usage_in_bytes"));
+		       mvm_read_num(cg->dir, "memory.kmem.usage_in_bytes"));
 }
 
 /* How often a charge hit the limit. */
 static long memcg_limit_hits(const struct memcg *cg)
 {
 	return cg->v2 ? memcg_event(cg, "max") :
-		read_num(cg->dir, "memory.failcnt");
+		mvm_read_num(cg->dir, "memory.failcnt");
 }
 
 #define VAL	0x5a5a000000000000ULL
@@ -609,7 +593,7 @@ TEST_F_TIMEOUT(cg, vm_creation_charged, 300)
 
 static long ksm_read(const char *name)
 {
-	return read_num(KSM, name);
+	return mvm_read_num(KSM, name);
 }
 
 TEST_F_TIMEOUT(cg, ksm_merges_two_guests, 300)

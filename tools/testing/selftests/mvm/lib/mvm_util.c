@@ -270,3 +270,19 @@ int mvm_write_file_in(const char *dir, const char *name, const char *val)
 	close(fd);
 	return r;
 }
+
+long mvm_read_num(const char *dir, const char *file)
+{
+	char path[256];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}

@@ -100,5 +100,7 @@ bool host_tsc_is_clocksource(void);
 /* The tracefs mount (NULL: none), and writing @val to @dir/@name there. */
 const char *mvm_tracefs(void);
 int mvm_write_file_in(const char *dir, const char *name, const char *val);
+/* The number at the start of the file @dir/@file, or -1. */
+long mvm_read_num(const char *dir, const char *file);
 
 #endif
