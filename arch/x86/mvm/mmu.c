@@ -68,11 +68,13 @@
  * Zapping walks the tables, not the gfns, so its cost is bounded by what
  * is mapped; when it may sleep it drops mmu_lock and reschedules every
  * MVM_ZAP_BATCH leaves, resuming at a cursor that only moves forward.
- * Table pages stay until the VM goes, except where a memslot change zaps
- * a range (mvm_mmu_zap_gfn_range()): the tables it leaves empty go, so
- * that large leaves come back after dirty logging stops.  Elsewhere (a
- * notifier's zap) an entry that once held smaller leaves stays a table,
- * and that range gets no larger leaf until the slot changes.
+ * A zap of a memslot change (mvm_mmu_zap_gfn_range()) or of the notifier
+ * also detaches the tables it leaves empty inside its range and frees
+ * them after the flush, so that large leaves come back: after dirty
+ * logging stops, and after the host collapses small pages of a range into
+ * a huge page (khugepaged, MADV_COLLAPSE: it invalidates the whole range
+ * first).  A table that still maps something stays (a 4 KiB invalidation
+ * inside a 2 MiB range), as do tables aging empties, until the VM goes.
  *
  * Locking: mvm->mmu_lock (a spinlock) protects the tables and the
  * notifier's counters.  Lookups may sleep, so they happen before the lock
@@ -706,6 +708,17 @@ static bool mvm_mmu_zap_range(struct mvm *mvm, gfn_t start, gfn_t end,
 	return zap.flush;
 }
 
+/* The tables a zap detached, once every vCPU has flushed. */
+static void mvm_mmu_free_tables(struct list_head *freed)
+{
+	struct page *page, *next;
+
+	list_for_each_entry_safe(page, next, freed, lru) {
+		list_del(&page->lru);
+		__free_page(page);
+	}
+}
+
 /*
  * Unmap [@start, @end) and flush every vCPU's TLB: a memslot was deleted
  * or moved, or its dirty logging changed.  Caller may sleep.  A fatal
@@ -718,16 +731,12 @@ static bool mvm_mmu_zap_range(struct mvm *mvm, gfn_t start, gfn_t end,
  */
 void mvm_mmu_zap_gfn_range(struct mvm *mvm, gfn_t start, gfn_t end)
 {
-	struct page *page, *next;
 	LIST_HEAD(freed);
 
 	might_sleep();
 	if (mvm_mmu_zap_range(mvm, start, end, true, &freed))
 		mvm_mmu_flush_all(mvm);
-	list_for_each_entry_safe(page, next, &freed, lru) {
-		list_del(&page->lru);
-		__free_page(page);
-	}
+	mvm_mmu_free_tables(&freed);
 }
 
 /*
@@ -814,6 +823,7 @@ static int mvm_mmu_invalidate_range_start(struct mmu_notifier *mn,
 	bool blockable = mmu_notifier_range_blockable(range);
 	struct mvm_memslots *slots;
 	bool flush = false;
+	LIST_HEAD(freed);
 	gfn_t gs, ge;
 	int i, idx;
 
@@ -844,13 +854,21 @@ static int mvm_mmu_invalidate_range_start(struct mmu_notifier *mn,
 	}
 	spin_unlock(&mvm->mmu_lock);
 
+	/*
+	 * The tables the zap leaves empty go too (after the flush): when the
+	 * host collapses 4 KiB pages into a huge page (khugepaged,
+	 * MADV_COLLAPSE), it invalidates the whole range, and the next fault
+	 * may then map one large leaf where the small ones were, as KVM's
+	 * does.
+	 */
 	for (i = 0; i < slots->nr; i++)
 		if (mvm_slot_hva_to_gfns(&slots->slots[i], range->start,
 					 range->end, &gs, &ge))
-			flush |= mvm_mmu_zap_range(mvm, gs, ge, true, NULL);
+			flush |= mvm_mmu_zap_range(mvm, gs, ge, true, &freed);
 	if (flush)
 		mvm_mmu_flush_all(mvm);
 	srcu_read_unlock(&mvm->srcu, idx);
+	mvm_mmu_free_tables(&freed);
 	return 0;
 }
 

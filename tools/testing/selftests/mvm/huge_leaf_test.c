@@ -168,23 +168,30 @@ static void touch_and_count(struct __test_metadata *_metadata,
 	guest_destroy(&g);
 }
 
+/* Whether THP is "always" or "madvise"; the setting into @mode. */
+static bool thp_on(char *mode, size_t len)
+{
+	int fd = open("/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY);
+	ssize_t n = -1;
+
+	if (fd >= 0) {
+		n = read(fd, mode, len - 1);
+		close(fd);
+	}
+	mode[n > 0 ? n : 0] = 0;
+	return strstr(mode, "[always]") || strstr(mode, "[madvise]");
+}
+
 TEST_F_TIMEOUT(leaves, thp_slot_2m_leaves, 300)
 {
 	size_t size = slot_size();
 	long small, large;
 	char mode[64] = "";
 	uint8_t *raw, *mem;
-	int fd;
 
 	if (!self->tracefs)
 		SKIP(return, "no tracefs");
-	fd = open("/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY);
-	if (fd >= 0) {
-		if (read(fd, mode, sizeof(mode) - 1) < 0)
-			mode[0] = 0;
-		close(fd);
-	}
-	if (!strstr(mode, "[always]") && !strstr(mode, "[madvise]"))
+	if (!thp_on(mode, sizeof(mode)))
 		SKIP(return, "THP off on this host: %s", mode);
 
 	raw = mmap(NULL, size + HUGE, PROT_READ | PROT_WRITE,
@@ -515,6 +522,98 @@ TEST_F_TIMEOUT(leaves, hugetlbfs_1g_page_in_2m_leaves, 600)
 	EXPECT_EQ(5, mem[GIANT - HUGE]);
 	guest_destroy(&g);
 	munmap(mem, GIANT);
+}
+
+
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	25
+#endif
+
+/*
+ * Guest @g touches every page of the 4 MiB slot at SLOT_GPA; the leaves
+ * of its second 2 MiB by level into @counts.
+ */
+static void touch_second_huge(struct __test_metadata *_metadata,
+			      const char *t, struct mvm_guest *g,
+			      long counts[4])
+{
+	unsigned long long lo = (SLOT_GPA + HUGE) >> 12;
+	struct kvm_regs regs;
+
+	guest_set_long_mode(g, g->vcpu_fd, GUEST_CODE);
+	ASSERT_EQ(0, ioctl(g->vcpu_fd, KVM_GET_REGS, &regs));
+	regs.rsi = SLOT_GPA;
+	regs.rcx = 2 * HUGE / 4096;
+	ASSERT_EQ(0, ioctl(g->vcpu_fd, KVM_SET_REGS, &regs));
+	ASSERT_EQ(0, mvm_write_file_in(t, "trace", ""));
+	ASSERT_EQ(0, mvm_write_file_in(t, leaf_event(), "1"));
+	ASSERT_EQ(0, guest_run(g->vcpu_fd));
+	ASSERT_EQ(0, mvm_write_file_in(t, leaf_event(), "0"));
+	ASSERT_EQ(KVM_EXIT_IO, g->run->exit_reason);
+	ASSERT_EQ(0, count_leaves(t, lo, lo + HUGE / 4096, counts));
+}
+
+/*
+ * The host collapses small pages back into a huge page (khugepaged's
+ * work; MADV_COLLAPSE here): the guest's next touch of that 2 MiB gets
+ * one 2 MiB leaf again, as on KVM.  Before: a THP-backed 2 MiB in one 2
+ * MiB leaf, then MADV_DONTNEED of one 4 KiB page inside splits the THP
+ * and the guest's next touch maps 4 KiB leaves.
+ */
+TEST_F_TIMEOUT(leaves, collapse_brings_back_the_huge_leaf, 120)
+{
+	const size_t size = 2 * HUGE;
+	struct kvm_userspace_memory_region r = {
+		.slot = 1, .guest_phys_addr = SLOT_GPA, .memory_size = size,
+	};
+	char mode[64] = "";
+	struct mvm_guest g;
+	uint8_t *raw, *mem;
+	long counts[4];
+	int i, ret = -1;
+
+	if (!self->tracefs)
+		SKIP(return, "no tracefs");
+	if (!thp_on(mode, sizeof(mode)))
+		SKIP(return, "THP off on this host: %s", mode);
+	raw = mmap(NULL, size + HUGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, raw);
+	mem = (uint8_t *)(((uintptr_t)raw + HUGE - 1) & ~(HUGE - 1));
+	ASSERT_EQ(0, madvise(mem, size, MADV_HUGEPAGE));
+	r.userspace_addr = (uintptr_t)mem;
+	guest_create(&g, 1 << 21);
+	guest_load(&g, GUEST_CODE, g_touch_start, BLOB_LEN(g_touch));
+	ASSERT_EQ(0, ioctl(g.vm_fd, KVM_SET_USER_MEMORY_REGION, &r));
+	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, "buffer_size_kb",
+				       "8192"));
+
+	touch_second_huge(_metadata, self->tracefs, &g, counts);
+	TH_LOG("THP: %ld 2 MiB, %ld 4 KiB leaves", counts[2], counts[1]);
+	ASSERT_EQ(1, counts[2]);
+	ASSERT_EQ(0, counts[1]);
+
+	ASSERT_EQ(0, madvise(mem + HUGE + 77 * 4096, 4096, MADV_DONTNEED));
+	touch_second_huge(_metadata, self->tracefs, &g, counts);
+	TH_LOG("split: %ld 2 MiB, %ld 4 KiB leaves", counts[2], counts[1]);
+	ASSERT_EQ(0, counts[2]);
+	ASSERT_LT(0, counts[1]);
+
+	/* It may find the memory busy (a racing reclaim) once or twice. */
+	for (i = 0; i < 10 && ret; i++) {
+		ret = madvise(mem + HUGE, HUGE, MADV_COLLAPSE);
+		if (ret && errno == EINVAL)
+			SKIP(goto out, "no MADV_COLLAPSE on this kernel");
+	}
+	ASSERT_EQ(0, ret);
+	touch_second_huge(_metadata, self->tracefs, &g, counts);
+	TH_LOG("collapsed: %ld 2 MiB, %ld 4 KiB leaves", counts[2], counts[1]);
+	EXPECT_EQ(1, counts[2]);
+	EXPECT_EQ(0, counts[1]);
+	EXPECT_EQ(1, mem[HUGE + 77 * 4096]);	/* the guest's touch */
+out:
+	guest_destroy(&g);
+	munmap(raw, size + HUGE);
 }
 
 /*
