@@ -126,6 +126,23 @@ static int count_leaves(const char *t, unsigned long long lo,
 	return 0;
 }
 
+/* Record the leaves mvm or KVM installs from now: trace emptied, event on. */
+static int leaves_trace_on(const char *t)
+{
+	if (mvm_write_file_in(t, "trace", ""))
+		return -1;
+	return mvm_write_file_in(t, leaf_event(), "1");
+}
+
+/* Stop recording; count the leaves of gfns [@lo, @hi) as count_leaves(). */
+static int leaves_trace_off(const char *t, unsigned long long lo,
+			    unsigned long long hi, long counts[4])
+{
+	if (mvm_write_file_in(t, leaf_event(), "0"))
+		return -1;
+	return count_leaves(t, lo, hi, counts);
+}
+
 /*
  * Map @mem (2 MiB-aligned, @size) at SLOT_GPA, have the guest touch every
  * page, and count the slot's leaves of level 1 and 2 in the trace.
@@ -154,18 +171,35 @@ static void touch_and_count(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, ioctl(g.vcpu_fd, KVM_SET_REGS, &regs));
 
 	ASSERT_EQ(0, mvm_write_file_in(t, "buffer_size_kb", "8192"));
-	ASSERT_EQ(0, mvm_write_file_in(t, "trace", ""));
-	ASSERT_EQ(0, mvm_write_file_in(t, leaf_event(), "1"));
+	ASSERT_EQ(0, leaves_trace_on(t));
 	ASSERT_EQ(0, guest_run(g.vcpu_fd));
-	ASSERT_EQ(0, mvm_write_file_in(t, leaf_event(), "0"));
+	ASSERT_EQ(0, leaves_trace_off(t, lo, hi, counts));
 	ASSERT_EQ(KVM_EXIT_IO, g.run->exit_reason);
-
-	ASSERT_EQ(0, count_leaves(t, lo, hi, counts));
 	*small = counts[1];
 	*large = counts[2];
 	TH_LOG("%zu MiB slot: %ld 2 MiB leaves, %ld 4 KiB leaves",
 	       size >> 20, *large, *small);
 	guest_destroy(&g);
+}
+
+/*
+ * Anonymous memory for THP: @size bytes, 2 MiB-aligned, MADV_HUGEPAGE;
+ * *@raw the mapping to unmap (@size + 2 MiB).  NULL on failure.
+ */
+static uint8_t *thp_map(size_t size, uint8_t **raw)
+{
+	uint8_t *mem;
+
+	*raw = mmap(NULL, size + HUGE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (*raw == MAP_FAILED)
+		return NULL;
+	mem = (uint8_t *)(((uintptr_t)*raw + HUGE - 1) & ~(HUGE - 1));
+	if (madvise(mem, size, MADV_HUGEPAGE)) {
+		munmap(*raw, size + HUGE);
+		return NULL;
+	}
+	return mem;
 }
 
 /* Whether THP is "always" or "madvise"; the setting into @mode. */
@@ -194,11 +228,8 @@ TEST_F_TIMEOUT(leaves, thp_slot_2m_leaves, 300)
 	if (!thp_on(mode, sizeof(mode)))
 		SKIP(return, "THP off on this host: %s", mode);
 
-	raw = mmap(NULL, size + HUGE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	ASSERT_NE(MAP_FAILED, raw);
-	mem = (uint8_t *)(((uintptr_t)raw + HUGE - 1) & ~(HUGE - 1));
-	ASSERT_EQ(0, madvise(mem, size, MADV_HUGEPAGE));
+	mem = thp_map(size, &raw);
+	ASSERT_NE(NULL, mem);
 	touch_and_count(_metadata, self->tracefs, mem, size, &small, &large);
 	/* The host may fail a huge page or two (fragmentation). */
 	EXPECT_GE(large, (long)(size / HUGE) * 3 / 4);
@@ -327,6 +358,17 @@ static uint64_t run_stride(struct __test_metadata *_metadata,
 	return regs.rax;
 }
 
+/* The counts a 1 GiB test expects: @want3 1 GiB, @want2 2 MiB, no 4 KiB. */
+static void expect_leaves(struct __test_metadata *_metadata, const char *when,
+			  const long counts[4], long want3, long want2)
+{
+	TH_LOG("%s: %ld 1 GiB, %ld 2 MiB, %ld 4 KiB leaves", when,
+	       counts[3], counts[2], counts[1]);
+	EXPECT_EQ(want3, counts[3]);
+	EXPECT_EQ(want2, counts[2]);
+	EXPECT_EQ(0, counts[1]);
+}
+
 /*
  * A 1 GiB hugetlbfs page as a slot at a 1 GiB-aligned GPA: the guest's
  * writes (one per 2 MiB) are mapped with one 1 GiB leaf where the CPU
@@ -374,16 +416,10 @@ TEST_F_TIMEOUT(leaves, hugetlbfs_slot_1g_leaves, 600)
 	ASSERT_EQ(0, ioctl(g.vm_fd, KVM_SET_USER_MEMORY_REGION, &r));
 
 	/* The guest writes 1 at every 2 MiB. */
-	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, "trace", ""));
-	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, leaf_event(), "1"));
+	ASSERT_EQ(0, leaves_trace_on(self->tracefs));
 	run_stride(_metadata, &g, GUEST_CODE, 0, 1);
-	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, leaf_event(), "0"));
-	ASSERT_EQ(0, count_leaves(self->tracefs, lo, hi, counts));
-	TH_LOG("first touch: %ld 1 GiB, %ld 2 MiB, %ld 4 KiB leaves",
-	       counts[3], counts[2], counts[1]);
-	EXPECT_EQ(want3, counts[3]);
-	EXPECT_EQ(want2, counts[2]);
-	EXPECT_EQ(0, counts[1]);
+	ASSERT_EQ(0, leaves_trace_off(self->tracefs, lo, hi, counts));
+	expect_leaves(_metadata, "first touch", counts, want3, want2);
 	for (i = 0; i < GIANT; i += HUGE)
 		if (mem[i] != 1)
 			break;
@@ -398,17 +434,11 @@ TEST_F_TIMEOUT(leaves, hugetlbfs_slot_1g_leaves, 600)
 	ASSERT_EQ(mem, map_1g(mem));
 	for (i = 0; i < GIANT; i += HUGE)
 		mem[i] = 2;
-	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, "trace", ""));
-	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, leaf_event(), "1"));
+	ASSERT_EQ(0, leaves_trace_on(self->tracefs));
 	EXPECT_EQ(2 * GIANT / HUGE,
 		  run_stride(_metadata, &g, GUEST_CODE + 0x1000, 0, 0));
-	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, leaf_event(), "0"));
-	ASSERT_EQ(0, count_leaves(self->tracefs, lo, hi, counts));
-	TH_LOG("after munmap and mmap: %ld 1 GiB, %ld 2 MiB, %ld 4 KiB leaves",
-	       counts[3], counts[2], counts[1]);
-	EXPECT_EQ(want3, counts[3]);
-	EXPECT_EQ(want2, counts[2]);
-	EXPECT_EQ(0, counts[1]);
+	ASSERT_EQ(0, leaves_trace_off(self->tracefs, lo, hi, counts));
+	expect_leaves(_metadata, "after munmap and mmap", counts, want3, want2);
 
 	/*
 	 * Logging: the guest writes the second 4 KiB page of every 2 MiB.
@@ -418,11 +448,9 @@ TEST_F_TIMEOUT(leaves, hugetlbfs_slot_1g_leaves, 600)
 	 */
 	r.flags = KVM_MEM_LOG_DIRTY_PAGES;
 	ASSERT_EQ(0, ioctl(g.vm_fd, KVM_SET_USER_MEMORY_REGION, &r));
-	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, "trace", ""));
-	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, leaf_event(), "1"));
+	ASSERT_EQ(0, leaves_trace_on(self->tracefs));
 	run_stride(_metadata, &g, GUEST_CODE, 4096, 3);
-	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, leaf_event(), "0"));
-	ASSERT_EQ(0, count_leaves(self->tracefs, lo, hi, counts));
+	ASSERT_EQ(0, leaves_trace_off(self->tracefs, lo, hi, counts));
 	TH_LOG("logging: %ld 1 GiB, %ld 2 MiB, %ld 4 KiB leaves",
 	       counts[3], counts[2], counts[1]);
 	EXPECT_EQ(0, counts[3]);
@@ -451,16 +479,10 @@ TEST_F_TIMEOUT(leaves, hugetlbfs_slot_1g_leaves, 600)
 	/* Logging stops: the large leaf comes back on the next fault. */
 	r.flags = 0;
 	ASSERT_EQ(0, ioctl(g.vm_fd, KVM_SET_USER_MEMORY_REGION, &r));
-	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, "trace", ""));
-	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, leaf_event(), "1"));
+	ASSERT_EQ(0, leaves_trace_on(self->tracefs));
 	run_stride(_metadata, &g, GUEST_CODE, 8192, 4);
-	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, leaf_event(), "0"));
-	ASSERT_EQ(0, count_leaves(self->tracefs, lo, hi, counts));
-	TH_LOG("logging stopped: %ld 1 GiB, %ld 2 MiB, %ld 4 KiB leaves",
-	       counts[3], counts[2], counts[1]);
-	EXPECT_EQ(want3, counts[3]);
-	EXPECT_EQ(want2, counts[2]);
-	EXPECT_EQ(0, counts[1]);
+	ASSERT_EQ(0, leaves_trace_off(self->tracefs, lo, hi, counts));
+	expect_leaves(_metadata, "logging stopped", counts, want3, want2);
 	for (i = 0; i < GIANT; i += HUGE)
 		if (mem[i + 8192] != 4 || mem[i + 4096] != 3)
 			break;
@@ -499,8 +521,7 @@ TEST_F_TIMEOUT(leaves, hugetlbfs_1g_page_in_2m_leaves, 600)
 	guest_load(&g, GUEST_CODE, g_fill_stride_start, BLOB_LEN(g_fill_stride));
 	ASSERT_EQ(0, ioctl(g.vm_fd, KVM_SET_USER_MEMORY_REGION, &r));
 
-	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, "trace", ""));
-	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, leaf_event(), "1"));
+	ASSERT_EQ(0, leaves_trace_on(self->tracefs));
 	guest_set_long_mode(&g, g.vcpu_fd, GUEST_CODE);
 	ASSERT_EQ(0, ioctl(g.vcpu_fd, KVM_GET_REGS, &regs));
 	regs.rsi = SLOT_GPA + HUGE;
@@ -510,8 +531,7 @@ TEST_F_TIMEOUT(leaves, hugetlbfs_1g_page_in_2m_leaves, 600)
 	ASSERT_EQ(0, ioctl(g.vcpu_fd, KVM_SET_REGS, &regs));
 	ASSERT_EQ(0, guest_run(g.vcpu_fd));
 	ASSERT_EQ(KVM_EXIT_IO, g.run->exit_reason);
-	ASSERT_EQ(0, mvm_write_file_in(self->tracefs, leaf_event(), "0"));
-	ASSERT_EQ(0, count_leaves(self->tracefs, lo, hi, counts));
+	ASSERT_EQ(0, leaves_trace_off(self->tracefs, lo, hi, counts));
 	TH_LOG("%ld 1 GiB, %ld 2 MiB, %ld 4 KiB leaves",
 	       counts[3], counts[2], counts[1]);
 	EXPECT_EQ(0, counts[3]);
@@ -545,12 +565,10 @@ static void touch_second_huge(struct __test_metadata *_metadata,
 	regs.rsi = SLOT_GPA;
 	regs.rcx = 2 * HUGE / 4096;
 	ASSERT_EQ(0, ioctl(g->vcpu_fd, KVM_SET_REGS, &regs));
-	ASSERT_EQ(0, mvm_write_file_in(t, "trace", ""));
-	ASSERT_EQ(0, mvm_write_file_in(t, leaf_event(), "1"));
+	ASSERT_EQ(0, leaves_trace_on(t));
 	ASSERT_EQ(0, guest_run(g->vcpu_fd));
-	ASSERT_EQ(0, mvm_write_file_in(t, leaf_event(), "0"));
+	ASSERT_EQ(0, leaves_trace_off(t, lo, lo + HUGE / 4096, counts));
 	ASSERT_EQ(KVM_EXIT_IO, g->run->exit_reason);
-	ASSERT_EQ(0, count_leaves(t, lo, lo + HUGE / 4096, counts));
 }
 
 /*
@@ -576,11 +594,8 @@ TEST_F_TIMEOUT(leaves, collapse_brings_back_the_huge_leaf, 120)
 		SKIP(return, "no tracefs");
 	if (!thp_on(mode, sizeof(mode)))
 		SKIP(return, "THP off on this host: %s", mode);
-	raw = mmap(NULL, size + HUGE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	ASSERT_NE(MAP_FAILED, raw);
-	mem = (uint8_t *)(((uintptr_t)raw + HUGE - 1) & ~(HUGE - 1));
-	ASSERT_EQ(0, madvise(mem, size, MADV_HUGEPAGE));
+	mem = thp_map(size, &raw);
+	ASSERT_NE(NULL, mem);
 	r.userspace_addr = (uintptr_t)mem;
 	guest_create(&g, 1 << 21);
 	guest_load(&g, GUEST_CODE, g_touch_start, BLOB_LEN(g_touch));
@@ -632,11 +647,8 @@ TEST(partial_invalidate_of_huge_leaf)
 	uint8_t *raw, *mem;
 	int i;
 
-	raw = mmap(NULL, size + HUGE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	ASSERT_NE(MAP_FAILED, raw);
-	mem = (uint8_t *)(((uintptr_t)raw + HUGE - 1) & ~(HUGE - 1));
-	madvise(mem, size, MADV_HUGEPAGE);
+	mem = thp_map(size, &raw);
+	ASSERT_NE(NULL, mem);
 	r.userspace_addr = (uintptr_t)mem;
 	guest_create(&g, 1 << 21);
 	guest_load(&g, GUEST_CODE, g_touch_start, BLOB_LEN(g_touch));
