@@ -102,9 +102,6 @@
 #define MVM_PTE_LARGE		BIT_ULL(7)
 #define MVM_MAX_LEAF_LEVEL	3
 
-/* Pages looked up per get_user_pages_fast() call for a large leaf. */
-#define MVM_LOOKUP_BATCH	512
-
 /* Leaves zapped per hold of mmu_lock when the caller may sleep. */
 #define MVM_ZAP_BATCH		(PAGE_SIZE / sizeof(u64))
 
@@ -351,36 +348,47 @@ static bool mvm_mmu_entry_is_table(struct mvm *mvm, gfn_t gfn, int level)
 }
 
 /*
- * Whether the VMM maps [@hva, @hva + @nr pages) writable to the @nr pages
- * from @pfn, every 4 KiB of it looked up with FOLL_WRITE, @pages holding
- * MVM_LOOKUP_BATCH pointers.  The caller holds a reference on a page of
- * the folio that the pfns are inside, so that folio can be neither freed
- * nor split meanwhile: pages with those pfns are its pages, and each
- * batch's references go back in one atomic.
+ * The level at which the VMM's page table maps @hva, writable: 3 for a
+ * 1 GiB leaf (PUD), 2 for a 2 MiB leaf (PMD), else 1.  One entry tells it
+ * for the whole range, where looking up each 4 KiB page would cost 512
+ * (or 262144) lookups.  A lockless walk with interrupts off, as the fast
+ * GUP walks and KVM's host_pfn_mapping_level(): on x86 a page table page
+ * is freed only after an IPI or an RCU grace period, which interrupts off
+ * hold back.  What it reads may be stale by the time the leaf goes in;
+ * any change of the mapping comes with an invalidation, which the caller's
+ * sequence check catches.
  */
-static bool mvm_mmu_backed_by(unsigned long hva, unsigned long nr,
-			      unsigned long pfn, struct page **pages)
+static int mvm_host_mapping_level(struct mm_struct *mm, unsigned long hva)
 {
-	unsigned long done;
-	int i, n;
+	unsigned long flags;
+	int level = 1;
+	pgd_t pgd;
+	p4d_t p4d;
+	pud_t pud;
+	pmd_t pmd;
 
-	for (done = 0; done < nr; done += MVM_LOOKUP_BATCH) {
-		n = get_user_pages_fast(hva + done * PAGE_SIZE,
-					MVM_LOOKUP_BATCH, FOLL_WRITE, pages);
-		if (n <= 0)
-			return false;
-		for (i = 0; i < n; i++)
-			if (page_to_pfn(pages[i]) != pfn + done + i)
-				break;
-		if (i == n)
-			folio_put_refs(page_folio(pages[0]), n);
-		else
-			release_pages(pages, n);
-		if (i != MVM_LOOKUP_BATCH)
-			return false;
-		cond_resched();
+	local_irq_save(flags);
+	pgd = READ_ONCE(*pgd_offset(mm, hva));
+	if (pgd_none(pgd))
+		goto out;
+	p4d = READ_ONCE(*p4d_offset(&pgd, hva));
+	if (p4d_none(p4d) || !p4d_present(p4d))
+		goto out;
+	pud = READ_ONCE(*pud_offset(&p4d, hva));
+	if (pud_none(pud) || !pud_present(pud))
+		goto out;
+	if (pud_leaf(pud)) {
+		if (pud_write(pud))
+			level = 3;
+		goto out;
 	}
-	return true;
+	pmd = READ_ONCE(*pmd_offset(&pud, hva));
+	if (!pmd_none(pmd) && pmd_present(pmd) && pmd_leaf(pmd) &&
+	    pmd_write(pmd))
+		level = 2;
+out:
+	local_irq_restore(flags);
+	return level;
 }
 
 /*
@@ -390,9 +398,9 @@ static bool mvm_mmu_backed_by(unsigned long hva, unsigned long nr,
  * (a 2 MiB or 1 GiB hugetlbfs page, or a THP, for a 2 MiB leaf; only a
  * 1 GiB hugetlbfs page is that large for a 1 GiB leaf); the slot must
  * cover the range, and the host address must have the same offset in
- * the leaf's size as the guest-physical one.  Every 4 KiB of the range is
- * looked up writable and must be that folio's page, so the VMM maps all
- * of it writable at this moment; the notifier's sequence check covers the
+ * the leaf's size as the guest-physical one.  The VMM's page table must
+ * map the range with one writable leaf of at least that size (so all of
+ * it writable, to that folio); the notifier's sequence check covers the
  * whole range.  Returns 1 when mapped (or found mapped), 0 to fall back
  * to smaller leaves, -EAGAIN when an invalidation raced.
  */
@@ -406,7 +414,6 @@ static int mvm_mmu_map_large(struct mvm_vcpu *vcpu,
 	unsigned long hva = mvm_gfn_to_hva(slot, base);
 	unsigned long pfn = page_to_pfn(page) - (gfn - base);
 	struct folio *folio = page_folio(page);
-	struct page **pages;
 	bool blocked;
 	u64 *ptep, pte;
 	int r = 0;
@@ -426,13 +433,9 @@ static int mvm_mmu_map_large(struct mvm_vcpu *vcpu,
 	if (blocked)
 		return 0;
 
-	pages = kmalloc_array(MVM_LOOKUP_BATCH, sizeof(*pages),
-			      GFP_KERNEL_ACCOUNT);
-	if (!pages)
-		return 0;
 	/* The host may have split a THP, or remapped part, since. */
-	if (!mvm_mmu_backed_by(hva, nr, pfn, pages))
-		goto out_free;
+	if (mvm_host_mapping_level(mvm->mm, hva) < level)
+		return 0;
 
 	pte = PFN_PHYS(pfn) | mvm_x86_ops->npt_leaf_ro_bits |
 	      mvm_x86_ops->npt_leaf_writable_bit | MVM_PTE_LARGE;
@@ -454,8 +457,6 @@ static int mvm_mmu_map_large(struct mvm_vcpu *vcpu,
 	/* else: smaller leaves are already below; keep adding those. */
 out_unlock:
 	spin_unlock(&mvm->mmu_lock);
-out_free:
-	kfree(pages);
 	return r;
 }
 
