@@ -37,12 +37,14 @@ qemu() {	# $1: cpu model
 	case " ${MVMRIG_QEMU_CONFIGS-svm} " in
 	*" $config "*) [ "$mode" = run ] || initrd=$KOUT/initrd-qemu.gz ;;
 	esac
-	# 3 GiB: the 2 GiB the tests had before, and 1 GiB for GIANT_APPEND
-	# (QEMU loads the initramfs at the top of RAM, so one aligned GiB
-	# below stays free for it).
-	set -- -accel tcg -cpu "$1" -m 3G -smp ${MVMRIG_SMP:-1} ${MVMRIG_DEBUG_QEMU:-} \
+	# Tests: 3 GiB, the 2 GiB of the other modes and 1 GiB for
+	# giant_append (QEMU loads the initramfs at the top of RAM, so one
+	# aligned GiB below stays free for it).
+	local mem=2G
+	[ "$mode" = tests ] && mem=3G
+	set -- -accel tcg -cpu "$1" -m $mem -smp ${MVMRIG_SMP:-1} ${MVMRIG_DEBUG_QEMU:-} \
 		-nographic -no-reboot -kernel "$VMLINUZ" -initrd "$initrd" \
-		-append "console=ttyS0 quiet panic=-1 tsc=reliable no_timer_check $GIANT_APPEND MVMRIG_MODE=$mode MVMRIG_PHASES=${MVMRIG_PHASES:-kvm,mvm,module} MVMRIG_BENCH_ROUNDS=${MVMRIG_BENCH_ROUNDS:-1} ${MVMRIG_APPEND:-}"
+		-append "console=ttyS0 quiet panic=-1 tsc=reliable no_timer_check $(giant_append "$mode") MVMRIG_MODE=$mode MVMRIG_PHASES=${MVMRIG_PHASES:-kvm,mvm,module} MVMRIG_BENCH_ROUNDS=${MVMRIG_BENCH_ROUNDS:-1} ${MVMRIG_APPEND:-}"
 	# make run on a terminal: the serial console is the terminal.
 	if [ "$mode" = run ] && [ "${MVMRIG_INTERACTIVE:-0}" = 1 ]; then
 		qemu-system-x86_64 "$@"
@@ -52,18 +54,19 @@ qemu() {	# $1: cpu model
 }
 
 bochs() {
-	local dir=$KOUT/bochs-$mode
+	local dir=$KOUT/bochs-$mode memory="megs: 2048"
 	mkdir -p "$dir"
 	# Its own copy of the CD: check.sh rebuilds the ISOs while Bochs runs.
 	cp "$KOUT/$mode.iso" "$dir/$mode.iso"
-	# Bochs' BIOS gives at most 3 GiB below 4 GiB, with its ACPI tables at
-	# the top, and isolinux loads the initramfs just below 2 GiB: the GiB
-	# for GIANT_APPEND (build.sh) is the first above 4 GiB, free when
-	# there is RAM above it for the kernel's early allocations.  host=:
-	# Bochs' own memory pool (at most 2048 MiB), taken block by block as
-	# the guest first touches its RAM.
+	# Tests: Bochs' BIOS gives at most 3 GiB below 4 GiB, with its ACPI
+	# tables at the top, and isolinux loads the initramfs just below 2 GiB:
+	# the GiB for giant_append (build.sh) is the first above 4 GiB, free
+	# when there is RAM above it for the kernel's early allocations.
+	# host=: Bochs' own memory pool (at most 2048 MiB), taken block by
+	# block as the guest first touches its RAM.
+	[ "$mode" = tests ] && memory="memory: guest=6144, host=2048"
 	cat > "$dir/bochsrc" <<RC
-memory: guest=6144, host=2048
+$memory
 cpu: model=corei7_skylake_x, count=1, ips=200000000
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest

@@ -172,7 +172,7 @@ prompt 0
 timeout 0
 label mvm
   kernel /vmlinuz
-  append initrd=/initrd.gz console=ttyS0 quiet panic=-1 $GIANT_APPEND MVMRIG_MODE=$mode MVMRIG_PHASES=${MVMRIG_PHASES:-kvm,mvm,module} ${MVMRIG_APPEND:-} ${MVMRIG_ISO_APPEND:-}
+  append initrd=/initrd.gz console=ttyS0 quiet panic=-1 $(giant_append "$mode") MVMRIG_MODE=$mode MVMRIG_PHASES=${MVMRIG_PHASES:-kvm,mvm,module} ${MVMRIG_APPEND:-} ${MVMRIG_ISO_APPEND:-}
 CFG
 	xorriso -as mkisofs -quiet -o "$KOUT/$mode.iso" -b isolinux/isolinux.bin \
 		-c isolinux/boot.cat -no-emul-boot -boot-load-size 4 \
