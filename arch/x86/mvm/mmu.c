@@ -323,31 +323,6 @@ static void mvm_mmu_flush_all(struct mvm *mvm)
 }
 
 /*
- * mmu_lock held.  Whether the entry at @level for @gfn points to a table:
- * smaller leaves were mapped below it once (tables stay until the VM
- * goes), so no leaf of that level can go there.
- */
-static bool mvm_mmu_entry_is_table(struct mvm *mvm, gfn_t gfn, int level)
-{
-	struct mvm_mmu *mmu = &mvm->arch.mmu;
-	u64 *table = mmu->root;
-	int l;
-
-	lockdep_assert_held(&mvm->mmu_lock);
-
-	for (l = mmu->levels; l >= level; l--) {
-		u64 pte = table[mvm_pt_index(gfn, l)];
-
-		if (!mvm_pte_present(pte) || mvm_pte_is_leaf(pte, l))
-			return false;
-		if (l == level)
-			return true;
-		table = mvm_pte_table(pte);
-	}
-	return false;
-}
-
-/*
  * The level at which the VMM's page table maps @hva, writable: 3 for a
  * 1 GiB leaf (PUD), 2 for a 2 MiB leaf (PMD), else 1.  One entry tells it
  * for the whole range, where looking up each 4 KiB page would cost 512
@@ -414,7 +389,6 @@ static int mvm_mmu_map_large(struct mvm_vcpu *vcpu,
 	unsigned long hva = mvm_gfn_to_hva(slot, base);
 	unsigned long pfn = page_to_pfn(page) - (gfn - base);
 	struct folio *folio = page_folio(page);
-	bool blocked;
 	u64 *ptep, pte;
 	int r = 0;
 
@@ -424,13 +398,6 @@ static int mvm_mmu_map_large(struct mvm_vcpu *vcpu,
 	    !IS_ALIGNED(hva, nr << PAGE_SHIFT) ||
 	    !IS_ALIGNED(pfn, nr) || pfn < folio_pfn(folio) ||
 	    pfn + nr > folio_pfn(folio) + folio_nr_pages(folio))
-		return 0;
-
-	/* Smaller leaves below: do not look up a whole 1 GiB in vain. */
-	spin_lock(&mvm->mmu_lock);
-	blocked = mvm_mmu_entry_is_table(mvm, base, level);
-	spin_unlock(&mvm->mmu_lock);
-	if (blocked)
 		return 0;
 
 	/* The host may have split a THP, or remapped part, since. */
